@@ -1,0 +1,216 @@
+//! The failure-detector model: eventually perfect, with false suspicions.
+//!
+//! A node *watches* the peers it depends on. The engine keeps one link per
+//! (watcher, peer) pair and decides every verdict:
+//! - a crashed or departed peer is suspected by each of its watchers after
+//!   the detection delay (completeness);
+//! - false suspicions arrive as a Poisson process of rate λ per watched link
+//!   (λ = `false_suspicions_per_link_per_hour`) and are retracted with an
+//!   `alive` after an exponential time of mean `false_suspicion_mean`
+//!   (eventual accuracy);
+//! - a partition makes every link that crosses it suspected after the
+//!   detection delay, and the heal retracts those suspicions after the same
+//!   delay.
+//!
+//! The rate of the false-suspicion process is λ times the number of links
+//! when the previous false suspicion fired; between two of them the number of
+//! links drifts only slowly, and the memoryless draw keeps the process
+//! Poisson whenever the link count is steady.
+//!
+//! This module is the bookkeeping (which links exist, which are suspected,
+//! a uniform pick among them); `sim` schedules the verdicts.
+
+use crate::id::NodeId;
+use crate::rng::Draw;
+use crate::time::SimTime;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectorConfig {
+    pub detection_delay: SimTime,
+    pub false_suspicions_per_link_per_hour: f64,
+    pub false_suspicion_mean: SimTime,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            detection_delay: SimTime::from_millis(500),
+            false_suspicions_per_link_per_hour: 0.0,
+            false_suspicion_mean: SimTime::from_secs(1),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LinkState {
+    /// Position in `order`, for O(1) uniform picks and swap-removal.
+    position: u32,
+    suspected: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DetectorCounters {
+    pub suspicions: u64,
+    pub false_suspicions: u64,
+    pub retractions: u64,
+}
+
+#[derive(Debug)]
+pub struct Detector {
+    pub config: DetectorConfig,
+    links: BTreeMap<(NodeId, NodeId), LinkState>,
+    by_peer: BTreeSet<(NodeId, NodeId)>,
+    order: Vec<(NodeId, NodeId)>,
+    pub counters: DetectorCounters,
+}
+
+impl Detector {
+    pub fn new(config: DetectorConfig) -> Self {
+        Detector {
+            config,
+            links: BTreeMap::new(),
+            by_peer: BTreeSet::new(),
+            order: Vec::new(),
+            counters: DetectorCounters::default(),
+        }
+    }
+
+    /// Adds the link; false when it already existed.
+    pub fn watch(&mut self, watcher: NodeId, peer: NodeId) -> bool {
+        if watcher == peer || self.links.contains_key(&(watcher, peer)) {
+            return false;
+        }
+        let position = self.order.len() as u32;
+        self.order.push((watcher, peer));
+        self.links.insert((watcher, peer), LinkState { position, suspected: false });
+        self.by_peer.insert((peer, watcher));
+        true
+    }
+
+    pub fn unwatch(&mut self, watcher: NodeId, peer: NodeId) {
+        let Some(state) = self.links.remove(&(watcher, peer)) else { return };
+        self.by_peer.remove(&(peer, watcher));
+        let position = state.position as usize;
+        self.order.swap_remove(position);
+        if let Some(&moved) = self.order.get(position) {
+            self.links.get_mut(&moved).expect("moved link exists").position = state.position;
+        }
+    }
+
+    /// Drops every link the node watches (it stopped). Links that watch it
+    /// stay, so its watchers can suspect it.
+    pub fn remove_watcher(&mut self, watcher: NodeId) {
+        let peers: Vec<NodeId> =
+            self.links.range((watcher, NodeId(0))..=(watcher, NodeId(u32::MAX))).map(|(&(_, p), _)| p).collect();
+        for peer in peers {
+            self.unwatch(watcher, peer);
+        }
+    }
+
+    /// The watchers of `peer`, in node order.
+    pub fn watchers_of(&self, peer: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.by_peer.range((peer, NodeId(0))..=(peer, NodeId(u32::MAX))).map(|&(_, w)| w)
+    }
+
+    /// Every link, in (watcher, peer) order.
+    pub fn links(&self) -> impl Iterator<Item = (NodeId, NodeId, bool)> + '_ {
+        self.links.iter().map(|(&(w, p), s)| (w, p, s.suspected))
+    }
+
+    pub fn is_watching(&self, watcher: NodeId, peer: NodeId) -> bool {
+        self.links.contains_key(&(watcher, peer))
+    }
+
+    pub fn is_suspected(&self, watcher: NodeId, peer: NodeId) -> bool {
+        self.links.get(&(watcher, peer)).is_some_and(|s| s.suspected)
+    }
+
+    /// Marks the link suspected; false if it is gone or already suspected.
+    pub fn set_suspected(&mut self, watcher: NodeId, peer: NodeId, suspected: bool) -> bool {
+        match self.links.get_mut(&(watcher, peer)) {
+            Some(state) if state.suspected != suspected => {
+                state.suspected = suspected;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.order.len()
+    }
+
+    /// A uniformly chosen link, if any.
+    pub fn pick_link(&self, rng: &mut impl Draw) -> Option<(NodeId, NodeId)> {
+        if self.order.is_empty() {
+            return None;
+        }
+        Some(self.order[rng.below(self.order.len() as u64) as usize])
+    }
+
+    /// Time to the next false suspicion for the current number of links,
+    /// or None when the process is off.
+    pub fn next_false_suspicion_in(&self, rng: &mut impl Draw) -> Option<SimTime> {
+        let per_hour = self.config.false_suspicions_per_link_per_hour;
+        if per_hour <= 0.0 {
+            return None;
+        }
+        let links = self.order.len().max(1) as f64;
+        let mean_s = 3600.0 / (per_hour * links);
+        Some(SimTime::from_secs_f64(rng.exponential(mean_s)).max(SimTime(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Stream};
+
+    #[test]
+    fn links_are_added_removed_and_indexed_by_peer() {
+        let mut d = Detector::new(DetectorConfig::default());
+        assert!(d.watch(NodeId(1), NodeId(2)));
+        assert!(!d.watch(NodeId(1), NodeId(2)));
+        assert!(!d.watch(NodeId(1), NodeId(1)));
+        d.watch(NodeId(3), NodeId(2));
+        d.watch(NodeId(1), NodeId(4));
+        assert_eq!(d.watchers_of(NodeId(2)).collect::<Vec<_>>(), [NodeId(1), NodeId(3)]);
+        d.unwatch(NodeId(1), NodeId(2));
+        assert_eq!(d.watchers_of(NodeId(2)).collect::<Vec<_>>(), [NodeId(3)]);
+        assert_eq!(d.link_count(), 2);
+        d.remove_watcher(NodeId(1));
+        assert_eq!(d.link_count(), 1);
+        assert!(d.is_watching(NodeId(3), NodeId(2)));
+        // The swap-removal kept positions consistent: picking still works.
+        let mut rng = Stream::new(1, Purpose::Detector);
+        assert_eq!(d.pick_link(&mut rng), Some((NodeId(3), NodeId(2))));
+    }
+
+    #[test]
+    fn suspicion_flags_change_once() {
+        let mut d = Detector::new(DetectorConfig::default());
+        d.watch(NodeId(1), NodeId(2));
+        assert!(d.set_suspected(NodeId(1), NodeId(2), true));
+        assert!(!d.set_suspected(NodeId(1), NodeId(2), true));
+        assert!(d.is_suspected(NodeId(1), NodeId(2)));
+        assert!(d.set_suspected(NodeId(1), NodeId(2), false));
+        assert!(!d.set_suspected(NodeId(9), NodeId(2), true));
+    }
+
+    #[test]
+    fn false_suspicion_rate_scales_with_links() {
+        let config = DetectorConfig { false_suspicions_per_link_per_hour: 3600.0, ..DetectorConfig::default() };
+        let mut d = Detector::new(config);
+        for i in 1..=10 {
+            d.watch(NodeId(0), NodeId(i));
+        }
+        let mut rng = Stream::new(5, Purpose::Detector);
+        let n = 20_000;
+        let mean = (0..n).map(|_| d.next_false_suspicion_in(&mut rng).unwrap().as_secs_f64()).sum::<f64>() / n as f64;
+        // One per link per second over ten links: a mean gap of 0.1 s.
+        assert!((mean - 0.1).abs() < 0.003, "mean gap {mean}");
+        let off = Detector::new(DetectorConfig::default());
+        assert_eq!(off.next_false_suspicion_in(&mut rng), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! The `Protocol` trait: a node is a pure state machine.
+//!
+//! The engine hands a node one input at a time (its start, a message, a timer,
+//! a failure-detector verdict, a client request, a request to leave) with a
+//! [`Ctx`]: the current time, the node's identity and randomness, the shared
+//! protocol configuration, and an outbox. A handler writes its intentions
+//! into the outbox (`send`, `set_timer`, `cancel_timer`, `watch`, `unwatch`,
+//! `report`); the engine performs them after the handler returns. A handler
+//! reads no clock, does no I/O and owns no global generator.
+
+use crate::id::{IdSpace, NodeId, Peer};
+use crate::rng::{Draw, NodeRng};
+use crate::time::SimTime;
+use std::fmt::Debug;
+
+/// A protocol's message type: it names its kind for counts and traces.
+pub trait Message: Clone + Debug {
+    /// Names of every kind, indexed by [`Message::kind_index`].
+    const KINDS: &'static [&'static str];
+    fn kind_index(&self) -> usize;
+    fn kind_name(&self) -> &'static str {
+        Self::KINDS[self.kind_index()]
+    }
+}
+
+/// A node of an overlay protocol.
+pub trait Protocol: Sized + Debug {
+    /// Parameters shared by every node of a run (read through `ctx.config`).
+    type Config: Debug;
+    type Message: Message;
+    /// Timers are small values; setting a timer equal to a pending one
+    /// replaces it.
+    type Timer: Copy + Debug + Eq;
+    /// A client operation, such as a lookup.
+    type Request: Clone + Debug;
+    /// An outcome for the metrics, such as a finished lookup.
+    type Report: Debug;
+
+    /// A new process: `contact` is the live node it joins through, or `None`
+    /// for the first node of an overlay.
+    fn create(me: Peer, contact: Option<Peer>, config: &Self::Config) -> Self;
+
+    /// Whether the node is part of the overlay (a joiner is not until its
+    /// join completes); churn picks join contacts among members.
+    fn is_member(&self) -> bool {
+        true
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>);
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: Self::Message);
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer);
+    /// The failure detector suspects a watched peer.
+    fn on_suspect(&mut self, _ctx: &mut Ctx<'_, Self>, _peer: NodeId) {}
+    /// The failure detector retracts a suspicion.
+    fn on_alive(&mut self, _ctx: &mut Ctx<'_, Self>, _peer: NodeId) {}
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Self::Request);
+    /// The node is about to leave gracefully; what it sends now still goes
+    /// out, then the process stops.
+    fn on_leave(&mut self, _ctx: &mut Ctx<'_, Self>) {}
+}
+
+/// One intention of a handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect<P: Protocol> {
+    Send { to: NodeId, message: P::Message },
+    SetTimer { after: SimTime, timer: P::Timer },
+    CancelTimer { timer: P::Timer },
+    Watch { peer: NodeId },
+    Unwatch { peer: NodeId },
+    Report { report: P::Report },
+}
+
+/// What a handler sees and where it writes.
+#[derive(Debug)]
+pub struct Ctx<'a, P: Protocol> {
+    pub now: SimTime,
+    pub me: Peer,
+    pub space: IdSpace,
+    pub config: &'a P::Config,
+    rng: &'a mut NodeRng,
+    out: &'a mut Vec<Effect<P>>,
+}
+
+impl<'a, P: Protocol> Ctx<'a, P> {
+    pub fn new(
+        now: SimTime,
+        me: Peer,
+        space: IdSpace,
+        config: &'a P::Config,
+        rng: &'a mut NodeRng,
+        out: &'a mut Vec<Effect<P>>,
+    ) -> Self {
+        Ctx { now, me, space, config, rng, out }
+    }
+
+    pub fn send(&mut self, to: NodeId, message: P::Message) {
+        self.out.push(Effect::Send { to, message });
+    }
+    pub fn set_timer(&mut self, after: SimTime, timer: P::Timer) {
+        self.out.push(Effect::SetTimer { after, timer });
+    }
+    pub fn cancel_timer(&mut self, timer: P::Timer) {
+        self.out.push(Effect::CancelTimer { timer });
+    }
+    pub fn watch(&mut self, peer: NodeId) {
+        self.out.push(Effect::Watch { peer });
+    }
+    pub fn unwatch(&mut self, peer: NodeId) {
+        self.out.push(Effect::Unwatch { peer });
+    }
+    pub fn report(&mut self, report: P::Report) {
+        self.out.push(Effect::Report { report });
+    }
+    /// The node's own random stream.
+    pub fn rng(&mut self) -> &mut NodeRng {
+        self.rng
+    }
+    /// A uniformly jittered delay in [period/2, 3·period/2): the randomized
+    /// periodic timers of Chord's simulations.
+    pub fn jittered(&mut self, period: SimTime) -> SimTime {
+        let half = period.0 / 2;
+        if period.0 == 0 {
+            return period;
+        }
+        SimTime(half + self.rng.below(period.0.max(1)))
+    }
+}

@@ -340,6 +340,26 @@ impl<P: Protocol> Simulation<P> {
         self.network.block_link(from, to);
     }
 
+    /// A false suspicion now: `watcher` suspects the live `peer` it watches,
+    /// and the suspicion is retracted after `lasts`. False when there is no
+    /// such link or it is already suspected.
+    pub fn suspect(&mut self, watcher: NodeId, peer: NodeId, lasts: SimTime) -> bool {
+        if !self.is_alive(watcher) || !self.is_alive(peer) || self.detector.is_suspected(watcher, peer) {
+            return false;
+        }
+        if !self.detector.is_watching(watcher, peer) {
+            return false;
+        }
+        self.fire_suspect(watcher, peer, Cause::False);
+        self.queue.push(self.now + lasts, Event::Alive { watcher, peer });
+        true
+    }
+
+    /// Stops every churn process and session departure from now on.
+    pub fn stop_churn(&mut self) {
+        self.churn = ChurnConfig::default();
+    }
+
     pub fn set_loss(&mut self, loss: f64) {
         self.network.set_loss(loss);
     }
@@ -464,6 +484,9 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn fire_churn(&mut self, kind: ChurnKind) {
+        if self.churn.rate_per_s(kind) <= 0.0 {
+            return; // stopped since this event was scheduled
+        }
         match kind {
             ChurnKind::Join => {
                 // A joiner needs a contact that is already in the overlay.
@@ -489,7 +512,7 @@ impl<P: Protocol> Simulation<P> {
     }
 
     fn fire_depart(&mut self, node: NodeId) {
-        if !self.is_alive(node) {
+        if !self.is_alive(node) || self.churn.session.is_none() {
             self.counters.stale_events += 1;
             return;
         }

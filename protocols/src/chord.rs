@@ -1,0 +1,760 @@
+//! Chord: consistent hashing on a ring, with periodic stabilization.
+//!
+//! Stoica, Morris, Karger, Kaashoek, Balakrishnan, "Chord: A Scalable
+//! Peer-to-peer Lookup Service for Internet Applications", SIGCOMM 2001,
+//! §4 (protocol) and §5–6 (simulations); the ToN 2003 version, §IV (successor
+//! lists, failures and replication) and §V.
+//!
+//! # The ring
+//! Nodes and keys share one identifier space modulo 2^m (here any modulus).
+//! Key k belongs to its *successor*, the first node whose identifier is equal
+//! to or follows k clockwise; a node n therefore answers for (pred(n), n].
+//! Each node keeps its successor, a list of its r nearest successors (ToN
+//! §IV-E, so that it survives r − 1 simultaneous failures), its predecessor,
+//! and up to m *fingers*: finger i is the successor of n + 2^i.
+//!
+//! # Lookups (iterative, SIGCOMM §4.3 and Fig. 4; ToN §IV-C)
+//! The node that issues a lookup for key k keeps the lookup state and asks
+//! nodes one after another. A node x asked `find_successor(k)` answers
+//! `found(succ(x))` when k ∈ (x, succ(x)], and otherwise names its closest
+//! preceding node for k among its fingers and successor list (`next_hop`),
+//! with the second closest as a backup. The issuer counts every node that
+//! answers: that count is the paper's *path length* (Fig. 10). A node that
+//! does not answer within the lookup timeout is counted as a timeout
+//! (ToN Table II), dropped from the issuer's fingers, and the lookup goes on
+//! with the best alternate it was given; a lookup with no alternate left, or
+//! longer than `max_lookup_hops`, fails.
+//!
+//! # Joining and stabilization (SIGCOMM §4.4, Fig. 7)
+//! A joiner looks up its own identifier through a contact and takes the
+//! answer as its successor; it does not yet have a predecessor. Periodically
+//! (randomized around the period, as in the paper's simulator) each node
+//! runs `stabilize`: it asks its successor s for s's predecessor x and
+//! successor list; if x ∈ (n, s), x becomes the successor; the successor
+//! list becomes s followed by s's list; then n `notify`s its successor, which
+//! adopts n as predecessor when n ∈ (pred, self). `fix_fingers` refreshes one
+//! finger per period by a lookup of n + 2^i, walking i from the top index
+//! down to the first that can differ from the successor. `check_predecessor`
+//! pings the predecessor and forgets it if no pong came back within a period.
+//!
+//! # Failures
+//! A node watches its predecessor and its successor list through the
+//! engine's failure detector. A suspected successor is dropped from the list
+//! (the next entry takes over); a suspected predecessor is forgotten; a
+//! suspected finger is removed. A suspicion is not undone when retracted:
+//! Chord relies on stabilization to bring a wrongly suspected node back,
+//! which is exactly where its lookup inconsistencies come from.
+//!
+//! # Graceful leave (ToN §IV-E.3)
+//! A leaving node sends `leaving` with its predecessor and successor list to
+//! both neighbours, which splice it out at once.
+//!
+//! # Messages
+//! `find_successor`, `next_hop`, `found` (lookups); `get_predecessor`,
+//! `predecessor`, `notify` (stabilization); `ping`, `pong`
+//! (check_predecessor); `leaving`.
+
+use crate::ring::{Control, LookupOutcome, RingProtocol, RingView, successor_index};
+use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Parameters shared by every Chord node of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChordConfig {
+    /// r, the successor list length.
+    pub successor_list: usize,
+    /// Route with fingers; false routes along successor lists only.
+    pub fingers: bool,
+    /// Zero means never.
+    pub stabilize_every: SimTime,
+    pub fix_fingers_every: SimTime,
+    pub check_predecessor_every: SimTime,
+    pub lookup_timeout: SimTime,
+    pub max_lookup_hops: u32,
+    /// Draw each period uniformly in [period/2, 3·period/2).
+    pub randomized_timers: bool,
+    /// Cleared by a scheduled `stop_stabilization`: the periodic timers keep
+    /// ticking but do nothing.
+    pub maintenance_enabled: bool,
+}
+
+impl Default for ChordConfig {
+    fn default() -> Self {
+        ChordConfig {
+            successor_list: 8,
+            fingers: true,
+            stabilize_every: SimTime::from_secs(1),
+            fix_fingers_every: SimTime::from_secs(1),
+            check_predecessor_every: SimTime::from_secs(1),
+            lookup_timeout: SimTime::from_millis(500),
+            max_lookup_hops: 64,
+            randomized_timers: true,
+            maintenance_enabled: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChordTimer {
+    Stabilize,
+    FixFingers,
+    CheckPredecessor,
+    LookupTimeout { query: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ChordMessage {
+    FindSuccessor { query: u32, key: RingId },
+    NextHop { query: u32, next: Peer, backup: Option<Peer> },
+    Found { query: u32, successor: Peer },
+    GetPredecessor,
+    Predecessor { predecessor: Option<Peer>, successors: Arc<[Peer]> },
+    Notify { candidate: Peer },
+    Ping,
+    Pong,
+    Leaving { leaving: Peer, predecessor: Option<Peer>, successors: Arc<[Peer]> },
+}
+
+impl Message for ChordMessage {
+    const KINDS: &'static [&'static str] =
+        &["find_successor", "next_hop", "found", "get_predecessor", "predecessor", "notify", "ping", "pong", "leaving"];
+    fn kind_index(&self) -> usize {
+        match self {
+            ChordMessage::FindSuccessor { .. } => 0,
+            ChordMessage::NextHop { .. } => 1,
+            ChordMessage::Found { .. } => 2,
+            ChordMessage::GetPredecessor => 3,
+            ChordMessage::Predecessor { .. } => 4,
+            ChordMessage::Notify { .. } => 5,
+            ChordMessage::Ping => 6,
+            ChordMessage::Pong => 7,
+            ChordMessage::Leaving { .. } => 8,
+        }
+    }
+}
+
+/// Client operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChordRequest {
+    Lookup {
+        tag: u64,
+        key: RingId,
+    },
+    /// One stabilization step now, whatever the timers say (the PPL 2008
+    /// baseline runs one round over all nodes every s joins).
+    StabilizeNow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChordReport {
+    Lookup(LookupOutcome),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Purpose {
+    Client { tag: u64 },
+    Join,
+    Finger { index: u8 },
+}
+
+/// An iterative lookup in progress, held by the node that issued it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Lookup {
+    query: u32,
+    purpose: Purpose,
+    key: RingId,
+    /// The node asked last, whose answer is awaited.
+    asking: Peer,
+    /// Next-best nodes to ask if `asking` times out, best first.
+    alternates: SmallVec<[Peer; 4]>,
+    hops: u32,
+    timeouts: u32,
+    started: SimTime,
+}
+
+/// Where a node sends a lookup for a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    Found(Peer),
+    Next { next: Peer, backup: Option<Peer> },
+}
+
+/// Suspected peers remembered at once; older suspicions are forgotten first.
+const SUSPECTED_CAPACITY: usize = 16;
+
+/// One Chord node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Chord {
+    me: Peer,
+    joined: bool,
+    contact: Option<Peer>,
+    predecessor: Option<Peer>,
+    /// Closest first; never contains `me` unless the node is alone.
+    successors: Arc<[Peer]>,
+    /// (finger index, node), sorted by index; fingers equal to the successor
+    /// are not stored.
+    fingers: Vec<(u8, Peer)>,
+    next_finger: u8,
+    suspected: SmallVec<[NodeId; 4]>,
+    watched: SmallVec<[NodeId; 8]>,
+    lookups: Vec<Lookup>,
+    next_query: u32,
+    awaiting_pong: bool,
+}
+
+impl Chord {
+    fn successor_peer(&self) -> Peer {
+        self.successors.first().copied().unwrap_or(self.me)
+    }
+
+    fn is_suspected(&self, node: NodeId) -> bool {
+        self.suspected.contains(&node)
+    }
+
+    /// Builds `[head, rest...]` without duplicates, cut at the first
+    /// occurrence of this node, at most r long; `[me]` when nothing is left.
+    fn set_successors(&mut self, head: Option<Peer>, rest: &[Peer], r: usize) {
+        let mut list: SmallVec<[Peer; 16]> = SmallVec::new();
+        for peer in head.iter().chain(rest.iter()) {
+            if list.len() == r.max(1) || peer.node == self.me.node {
+                break;
+            }
+            if !list.iter().any(|p| p.node == peer.node) && !self.is_suspected(peer.node) {
+                list.push(*peer);
+            }
+        }
+        if list.is_empty() {
+            list.push(self.me);
+        }
+        if list.as_slice() != &self.successors[..] {
+            self.successors = Arc::from(list.as_slice());
+        }
+    }
+
+    /// The closest and second-closest known nodes preceding `key`.
+    fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> (Option<Peer>, Option<Peer>) {
+        let mut best: Option<(u64, Peer)> = None;
+        let mut second: Option<(u64, Peer)> = None;
+        let fingers = self.fingers.iter().filter(|_| use_fingers).map(|&(_, p)| p);
+        for peer in fingers.chain(self.successors.iter().copied()) {
+            if peer.node == self.me.node
+                || self.is_suspected(peer.node)
+                || !space.in_open_open(peer.id, self.me.id, key)
+            {
+                continue;
+            }
+            let distance = space.distance(self.me.id, peer.id);
+            let seen = |slot: Option<(u64, Peer)>| slot.is_some_and(|(_, p)| p.node == peer.node);
+            if seen(best) || seen(second) {
+                continue;
+            }
+            if best.is_none_or(|(d, _)| distance > d) {
+                second = best;
+                best = Some((distance, peer));
+            } else if second.is_none_or(|(d, _)| distance > d) {
+                second = Some((distance, peer));
+            }
+        }
+        (best.map(|(_, p)| p), second.map(|(_, p)| p))
+    }
+
+    fn route(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Route {
+        let successor = self.successor_peer();
+        if successor.node == self.me.node || space.in_open_closed(key, self.me.id, successor.id) {
+            return Route::Found(successor);
+        }
+        match self.closest_preceding(space, key, use_fingers) {
+            (Some(next), backup) => Route::Next { next, backup },
+            (None, _) => Route::Found(successor),
+        }
+    }
+
+    /// Keeps the failure detector watching exactly the predecessor, the
+    /// successor list, and the peers still suspected (so that a retraction,
+    /// `alive`, reaches this node).
+    fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let mut wanted: SmallVec<[NodeId; 8]> = SmallVec::new();
+        let pointers = self.predecessor.iter().chain(self.successors.iter()).map(|p| p.node);
+        for node in pointers.chain(self.suspected.iter().copied()) {
+            if node != self.me.node && !wanted.contains(&node) {
+                wanted.push(node);
+            }
+        }
+        for &node in &self.watched {
+            if !wanted.contains(&node) {
+                ctx.unwatch(node);
+            }
+        }
+        for &node in &wanted {
+            if !self.watched.contains(&node) {
+                ctx.watch(node);
+            }
+        }
+        self.watched = wanted;
+    }
+
+    fn period(ctx: &mut Ctx<'_, Self>, period: SimTime) -> SimTime {
+        if ctx.config.randomized_timers { ctx.jittered(period) } else { period }
+    }
+
+    fn arm(ctx: &mut Ctx<'_, Self>, timer: ChordTimer) {
+        let period = match timer {
+            ChordTimer::Stabilize => ctx.config.stabilize_every,
+            ChordTimer::FixFingers => ctx.config.fix_fingers_every,
+            ChordTimer::CheckPredecessor => ctx.config.check_predecessor_every,
+            ChordTimer::LookupTimeout { .. } => ctx.config.lookup_timeout,
+        };
+        if period > SimTime::ZERO {
+            let after = Self::period(ctx, period);
+            ctx.set_timer(after, timer);
+        }
+    }
+
+    // ----- lookups -----
+
+    fn start_lookup(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, key: RingId, first: Peer) {
+        let query = self.next_query;
+        self.next_query = self.next_query.wrapping_add(1);
+        self.lookups.push(Lookup {
+            query,
+            purpose,
+            key,
+            asking: first,
+            alternates: SmallVec::new(),
+            hops: 0,
+            timeouts: 0,
+            started: ctx.now,
+        });
+        self.ask(ctx, query);
+    }
+
+    fn lookup_index(&self, query: u32) -> Option<usize> {
+        self.lookups.iter().position(|l| l.query == query)
+    }
+
+    /// Asks the lookup's current node; answers locally while that is us.
+    fn ask(&mut self, ctx: &mut Ctx<'_, Self>, query: u32) {
+        let space = ctx.space;
+        let use_fingers = ctx.config.fingers;
+        // A local answer either finishes or moves to a remote node; the
+        // bound guards against a corrupted state, never reached otherwise.
+        for _ in 0..4 {
+            let Some(index) = self.lookup_index(query) else { return };
+            let lookup = &self.lookups[index];
+            if lookup.asking.node != self.me.node {
+                let (to, key) = (lookup.asking.node, lookup.key);
+                ctx.send(to, ChordMessage::FindSuccessor { query, key });
+                ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::LookupTimeout { query });
+                return;
+            }
+            match self.route(space, lookup.key, use_fingers) {
+                Route::Found(successor) => return self.finish(ctx, index, Some(successor)),
+                Route::Next { next, backup } => {
+                    let lookup = &mut self.lookups[index];
+                    lookup.asking = next;
+                    if let Some(backup) = backup {
+                        lookup.alternates.insert(0, backup);
+                        lookup.alternates.truncate(4);
+                    }
+                }
+            }
+        }
+        if let Some(index) = self.lookup_index(query) {
+            self.finish(ctx, index, None);
+        }
+    }
+
+    fn on_lookup_answer(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, query: u32, route: Route) {
+        let Some(index) = self.lookup_index(query) else { return };
+        if self.lookups[index].asking.node != from {
+            return; // a late answer from a node we already gave up on
+        }
+        ctx.cancel_timer(ChordTimer::LookupTimeout { query });
+        let lookup = &mut self.lookups[index];
+        lookup.hops += 1;
+        match route {
+            Route::Found(successor) => self.finish(ctx, index, Some(successor)),
+            Route::Next { next, backup } => {
+                if lookup.hops >= ctx.config.max_lookup_hops {
+                    return self.finish(ctx, index, None);
+                }
+                lookup.asking = next;
+                if let Some(backup) = backup
+                    && !lookup.alternates.contains(&backup)
+                {
+                    lookup.alternates.insert(0, backup);
+                    lookup.alternates.truncate(4);
+                }
+                self.ask(ctx, query);
+            }
+        }
+    }
+
+    fn on_lookup_timeout(&mut self, ctx: &mut Ctx<'_, Self>, query: u32) {
+        let Some(index) = self.lookup_index(query) else { return };
+        let dead = self.lookups[index].asking.node;
+        self.fingers.retain(|(_, p)| p.node != dead);
+        let lookup = &mut self.lookups[index];
+        lookup.timeouts += 1;
+        lookup.alternates.retain(|p| p.node != dead);
+        if lookup.alternates.is_empty() || lookup.timeouts + lookup.hops >= ctx.config.max_lookup_hops {
+            return self.finish(ctx, index, None);
+        }
+        lookup.asking = lookup.alternates.remove(0);
+        self.ask(ctx, query);
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<'_, Self>, index: usize, result: Option<Peer>) {
+        let lookup = self.lookups.swap_remove(index);
+        match lookup.purpose {
+            Purpose::Client { tag } => ctx.report(ChordReport::Lookup(LookupOutcome {
+                tag,
+                key: lookup.key,
+                result,
+                hops: lookup.hops,
+                timeouts: lookup.timeouts,
+                latency: ctx.now - lookup.started,
+            })),
+            Purpose::Join => {
+                if let Some(successor) = result.filter(|s| s.node != self.me.node) {
+                    self.joined = true;
+                    self.set_successors(Some(successor), &[], ctx.config.successor_list);
+                    self.sync_watches(ctx);
+                    // Stabilize at once rather than a period later.
+                    ctx.send(successor.node, ChordMessage::GetPredecessor);
+                }
+                // A failed join is retried by the next stabilize tick.
+            }
+            Purpose::Finger { index } => {
+                self.fingers.retain(|(i, _)| *i != index);
+                if let Some(peer) = result.filter(|p| p.node != self.me.node && *p != self.successor_peer()) {
+                    let at = self.fingers.partition_point(|(i, _)| *i < index);
+                    self.fingers.insert(at, (index, peer));
+                }
+            }
+        }
+    }
+
+    // ----- maintenance -----
+
+    fn stabilize(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let successor = self.successor_peer();
+        if successor.node == self.me.node {
+            // Alone, or every successor failed: a known predecessor is the
+            // best successor there is (SIGCOMM Fig. 7 with s = n).
+            if let Some(predecessor) = self.predecessor.filter(|p| p.node != self.me.node) {
+                self.set_successors(Some(predecessor), &[], ctx.config.successor_list);
+                self.sync_watches(ctx);
+                ctx.send(predecessor.node, ChordMessage::Notify { candidate: self.me });
+            }
+            return;
+        }
+        ctx.send(successor.node, ChordMessage::GetPredecessor);
+    }
+
+    fn on_predecessor_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, x: Option<Peer>, list: &[Peer]) {
+        let successor = self.successor_peer();
+        if from != successor.node {
+            return;
+        }
+        let r = ctx.config.successor_list;
+        match x {
+            Some(x)
+                if x.node != self.me.node
+                    && !self.is_suspected(x.node)
+                    && ctx.space.in_open_open(x.id, self.me.id, successor.id) =>
+            {
+                let mut rest: SmallVec<[Peer; 16]> = SmallVec::new();
+                rest.push(successor);
+                rest.extend_from_slice(list);
+                self.set_successors(Some(x), &rest, r);
+            }
+            _ => self.set_successors(Some(successor), list, r),
+        }
+        self.sync_watches(ctx);
+        let new_successor = self.successor_peer();
+        if new_successor.node != self.me.node {
+            ctx.send(new_successor.node, ChordMessage::Notify { candidate: self.me });
+        }
+    }
+
+    fn on_notify(&mut self, ctx: &mut Ctx<'_, Self>, candidate: Peer) {
+        if self.is_suspected(candidate.node) || candidate.node == self.me.node {
+            return;
+        }
+        let adopt = match self.predecessor {
+            None => true,
+            Some(p) => p.node == self.me.node || ctx.space.in_open_open(candidate.id, p.id, self.me.id),
+        };
+        if adopt {
+            self.predecessor = Some(candidate);
+            self.awaiting_pong = false;
+        }
+        if self.successor_peer().node == self.me.node {
+            self.set_successors(Some(candidate), &[], ctx.config.successor_list);
+        }
+        self.sync_watches(ctx);
+    }
+
+    fn fix_next_finger(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let space = ctx.space;
+        let m = space.finger_count();
+        // Fingers below `lowest` all fall in (me, succ] and equal the
+        // successor; refreshing them would be wasted lookups.
+        let gap = space.distance(self.me.id, self.successor_peer().id).max(1);
+        let lowest = (63 - gap.leading_zeros()).min(m - 1) as u8;
+        let index =
+            if self.next_finger < lowest || self.next_finger as u32 >= m { (m - 1) as u8 } else { self.next_finger };
+        self.next_finger = if index <= lowest { (m - 1) as u8 } else { index - 1 };
+        let key = space.add(self.me.id, 1u128 << index);
+        self.start_lookup(ctx, Purpose::Finger { index }, key, self.me);
+    }
+
+    fn forget(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        if !self.suspected.contains(&peer) {
+            if self.suspected.len() == SUSPECTED_CAPACITY {
+                self.suspected.remove(0);
+            }
+            self.suspected.push(peer);
+        }
+        if self.predecessor.is_some_and(|p| p.node == peer) {
+            self.predecessor = None;
+        }
+        self.fingers.retain(|(_, p)| p.node != peer);
+        if self.successors.iter().any(|p| p.node == peer) {
+            let rest: SmallVec<[Peer; 16]> = self.successors.iter().copied().filter(|p| p.node != peer).collect();
+            self.set_successors(None, &rest, ctx.config.successor_list);
+        }
+        self.sync_watches(ctx);
+    }
+}
+
+impl Protocol for Chord {
+    type Config = ChordConfig;
+    type Message = ChordMessage;
+    type Timer = ChordTimer;
+    type Request = ChordRequest;
+    type Report = ChordReport;
+
+    fn create(me: Peer, contact: Option<Peer>, _config: &ChordConfig) -> Self {
+        let alone = contact.is_none();
+        Chord {
+            me,
+            joined: alone,
+            contact,
+            // The first node of a ring answers for the whole ring: (me, me].
+            predecessor: alone.then_some(me),
+            successors: Arc::from([me].as_slice()),
+            fingers: Vec::new(),
+            next_finger: 0,
+            suspected: SmallVec::new(),
+            watched: SmallVec::new(),
+            lookups: Vec::new(),
+            next_query: 0,
+            awaiting_pong: false,
+        }
+    }
+
+    fn is_member(&self) -> bool {
+        self.joined
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if !self.joined
+            && let Some(contact) = self.contact
+        {
+            self.start_lookup(ctx, Purpose::Join, self.me.id, contact);
+        }
+        self.sync_watches(ctx);
+        Self::arm(ctx, ChordTimer::Stabilize);
+        Self::arm(ctx, ChordTimer::FixFingers);
+        Self::arm(ctx, ChordTimer::CheckPredecessor);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: ChordMessage) {
+        match message {
+            ChordMessage::FindSuccessor { query, key } => {
+                let reply = match self.route(ctx.space, key, ctx.config.fingers) {
+                    Route::Found(successor) => ChordMessage::Found { query, successor },
+                    Route::Next { next, backup } => ChordMessage::NextHop { query, next, backup },
+                };
+                ctx.send(from, reply);
+            }
+            ChordMessage::NextHop { query, next, backup } => {
+                self.on_lookup_answer(ctx, from, query, Route::Next { next, backup })
+            }
+            ChordMessage::Found { query, successor } => {
+                self.on_lookup_answer(ctx, from, query, Route::Found(successor))
+            }
+            ChordMessage::GetPredecessor => {
+                let reply =
+                    ChordMessage::Predecessor { predecessor: self.predecessor, successors: self.successors.clone() };
+                ctx.send(from, reply);
+            }
+            ChordMessage::Predecessor { predecessor, successors } => {
+                self.on_predecessor_reply(ctx, from, predecessor, &successors)
+            }
+            ChordMessage::Notify { candidate } => self.on_notify(ctx, candidate),
+            ChordMessage::Ping => ctx.send(from, ChordMessage::Pong),
+            ChordMessage::Pong => {
+                if self.predecessor.is_some_and(|p| p.node == from) {
+                    self.awaiting_pong = false;
+                }
+            }
+            ChordMessage::Leaving { leaving, predecessor, successors } => {
+                if self.successor_peer().node == leaving.node {
+                    let rest: SmallVec<[Peer; 16]> =
+                        successors.iter().copied().filter(|p| p.node != leaving.node).collect();
+                    self.set_successors(None, &rest, ctx.config.successor_list);
+                    let successor = self.successor_peer();
+                    if successor.node != self.me.node {
+                        ctx.send(successor.node, ChordMessage::Notify { candidate: self.me });
+                    }
+                }
+                if self.predecessor.is_some_and(|p| p.node == leaving.node) {
+                    self.predecessor = predecessor.filter(|p| p.node != self.me.node);
+                }
+                self.fingers.retain(|(_, p)| p.node != leaving.node);
+                self.sync_watches(ctx);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: ChordTimer) {
+        let maintain = ctx.config.maintenance_enabled;
+        match timer {
+            ChordTimer::Stabilize => {
+                if !self.joined {
+                    let pending_join = self.lookups.iter().any(|l| l.purpose == Purpose::Join);
+                    if let (false, Some(contact)) = (pending_join, self.contact) {
+                        self.start_lookup(ctx, Purpose::Join, self.me.id, contact);
+                    }
+                } else if maintain {
+                    self.stabilize(ctx);
+                }
+                Self::arm(ctx, timer);
+            }
+            ChordTimer::FixFingers => {
+                let pending = self.lookups.iter().any(|l| matches!(l.purpose, Purpose::Finger { .. }));
+                if maintain && self.joined && ctx.config.fingers && !pending {
+                    self.fix_next_finger(ctx);
+                }
+                Self::arm(ctx, timer);
+            }
+            ChordTimer::CheckPredecessor => {
+                if maintain {
+                    if self.awaiting_pong {
+                        self.predecessor = None;
+                        self.awaiting_pong = false;
+                        self.sync_watches(ctx);
+                    }
+                    if let Some(p) = self.predecessor.filter(|p| p.node != self.me.node) {
+                        ctx.send(p.node, ChordMessage::Ping);
+                        self.awaiting_pong = true;
+                    }
+                }
+                Self::arm(ctx, timer);
+            }
+            ChordTimer::LookupTimeout { query } => self.on_lookup_timeout(ctx, query),
+        }
+    }
+
+    fn on_suspect(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        self.forget(ctx, peer);
+    }
+
+    fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        self.suspected.retain(|n| *n != peer);
+        self.sync_watches(ctx);
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: ChordRequest) {
+        match request {
+            ChordRequest::Lookup { tag, key } => {
+                if self.joined {
+                    self.start_lookup(ctx, Purpose::Client { tag }, key, self.me);
+                } else {
+                    let outcome =
+                        LookupOutcome { tag, key, result: None, hops: 0, timeouts: 0, latency: SimTime::ZERO };
+                    ctx.report(ChordReport::Lookup(outcome));
+                }
+            }
+            ChordRequest::StabilizeNow => {
+                if self.joined {
+                    self.stabilize(ctx);
+                }
+            }
+        }
+    }
+
+    fn on_leave(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let message = ChordMessage::Leaving {
+            leaving: self.me,
+            predecessor: self.predecessor,
+            successors: self.successors.clone(),
+        };
+        let successor = self.successor_peer();
+        if successor.node != self.me.node {
+            ctx.send(successor.node, message.clone());
+        }
+        if let Some(p) = self.predecessor.filter(|p| p.node != self.me.node && p.node != successor.node) {
+            ctx.send(p.node, message);
+        }
+    }
+}
+
+impl RingView for Chord {
+    fn ring_id(&self) -> RingId {
+        self.me.id
+    }
+    fn predecessor(&self) -> Option<Peer> {
+        self.predecessor
+    }
+    fn successor_list(&self) -> &[Peer] {
+        &self.successors
+    }
+    fn finger_peers(&self) -> Vec<Peer> {
+        let mut peers: Vec<Peer> = self.fingers.iter().map(|&(_, p)| p).collect();
+        peers.dedup();
+        peers
+    }
+}
+
+impl RingProtocol for Chord {
+    fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &ChordConfig) -> Self {
+        let me = ring[index];
+        let n = ring.len();
+        let mut node = Chord::create(me, None, config);
+        if n == 1 {
+            return node;
+        }
+        node.predecessor = Some(ring[(index + n - 1) % n]);
+        let successors: Vec<Peer> = (1..n).map(|k| ring[(index + k) % n]).take(config.successor_list.max(1)).collect();
+        node.successors = Arc::from(successors.as_slice());
+        if config.fingers {
+            let successor = successors[0];
+            for i in 0..space.finger_count() {
+                let finger = ring[successor_index(ring, space.add(me.id, 1u128 << i))];
+                if finger != successor && finger != me {
+                    node.fingers.push((i as u8, finger));
+                }
+            }
+        }
+        node
+    }
+
+    fn lookup_request(tag: u64, key: RingId) -> ChordRequest {
+        ChordRequest::Lookup { tag, key }
+    }
+
+    fn lookup_outcome(report: &ChordReport) -> Option<LookupOutcome> {
+        match report {
+            ChordReport::Lookup(outcome) => Some(*outcome),
+        }
+    }
+
+    fn control(config: &mut ChordConfig, control: Control) {
+        config.maintenance_enabled = matches!(control, Control::StartStabilization);
+    }
+}

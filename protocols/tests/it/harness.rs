@@ -1,0 +1,79 @@
+//! A small driver shared by the protocol tests.
+
+use protocols::{LookupOutcome, RingProtocol};
+use sim_core::rng::{Draw, Purpose, Stream};
+use sim_core::{NodeId, Peer, SimConfig, SimTime, Simulation};
+
+/// A simulation of `n` nodes started in the converged state.
+pub fn ideal<P: RingProtocol>(config: SimConfig, protocol: P::Config, n: usize) -> Simulation<P> {
+    let mut sim = Simulation::new(config, protocol);
+    let space = sim.space();
+    let mut ids = sim.draw_ring_ids(n);
+    ids.sort_unstable();
+    let ring: Vec<Peer> = ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(k as u32), id)).collect();
+    for (k, peer) in ring.iter().enumerate() {
+        sim.spawn_with(peer.id, 0, |_, c| P::ideal(&ring, k, space, c));
+    }
+    sim
+}
+
+/// A simulation whose `n` nodes join one by one, `interval` apart.
+pub fn by_joins<P: RingProtocol>(config: SimConfig, protocol: P::Config, n: usize, interval: SimTime) -> Simulation<P> {
+    let mut sim: Simulation<P> = Simulation::new(config, protocol);
+    let mut rng = Stream::new(99, Purpose::Bootstrap);
+    for k in 0..n {
+        sim.run_until(SimTime(interval.0 * k as u64));
+        let contact = sim.random_alive(&mut rng, |p: &P| p.is_member());
+        sim.spawn(contact);
+    }
+    sim
+}
+
+/// Issues `count` lookups for random keys from random members, runs until
+/// `settle` after the last, and returns the outcomes.
+pub fn lookups<P: RingProtocol>(
+    sim: &mut Simulation<P>,
+    count: u64,
+    gap: SimTime,
+    settle: SimTime,
+) -> Vec<LookupOutcome> {
+    let mut rng = Stream::new(7, Purpose::Workload);
+    let mut outcomes = Vec::new();
+    for tag in 0..count {
+        let key = sim.space().from_uniform(rng.next_word());
+        if let Some(node) = sim.random_alive(&mut rng, |p: &P| p.is_member()) {
+            sim.request(node, P::lookup_request(tag, key));
+        }
+        let next = sim.now() + gap;
+        sim.run_until(next);
+        outcomes.extend(sim.drain_reports().filter_map(|(_, _, r)| P::lookup_outcome(&r)));
+    }
+    let end = sim.now() + settle;
+    sim.run_until(end);
+    outcomes.extend(sim.drain_reports().filter_map(|(_, _, r)| P::lookup_outcome(&r)));
+    outcomes
+}
+
+/// The first live node at or after `key`.
+pub fn true_successor<P: RingProtocol>(sim: &Simulation<P>, key: sim_core::RingId) -> NodeId {
+    let ring = sim.ring();
+    *ring.range(key..).next().or_else(|| ring.iter().next()).unwrap().1
+}
+
+/// Every live node is a member and points at the next live node.
+pub fn perfect<P: RingProtocol>(sim: &Simulation<P>) -> bool {
+    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
+    ring.iter().enumerate().all(|(i, &n)| {
+        let next = ring[(i + 1) % ring.len()];
+        sim.node(n).is_some_and(|p: &P| p.is_member() && p.successor().is_some_and(|s| s.node == next))
+    })
+}
+
+/// Every live node's predecessor is the previous live node.
+pub fn predecessors_correct<P: RingProtocol>(sim: &Simulation<P>) -> bool {
+    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
+    ring.iter().enumerate().all(|(i, &n)| {
+        let previous = ring[(i + ring.len() - 1) % ring.len()];
+        sim.node(n).is_some_and(|p| p.predecessor().is_some_and(|s| s.node == previous))
+    })
+}

@@ -1,0 +1,4 @@
+//! Protocol tests: each protocol driven by the real engine at small N.
+
+mod chord;
+mod harness;

@@ -17,12 +17,12 @@
 //! The node that issues a lookup for key k keeps the lookup state and asks
 //! nodes one after another. A node x asked `find_successor(k)` answers
 //! `found(succ(x))` when k ∈ (x, succ(x)], and otherwise names its closest
-//! preceding node for k among its fingers and successor list (`next_hop`),
-//! with the second closest as a backup. The issuer counts every node that
+//! preceding node for k among its fingers and its successor (`next_hop`),
+//! with its successor list attached as fallbacks. The issuer counts every node that
 //! answers: that count is the paper's *path length* (Fig. 10). A node that
 //! does not answer within the lookup timeout is counted as a timeout
 //! (ToN Table II), dropped from the issuer's fingers, and the lookup goes on
-//! with the best alternate it was given; a lookup with no alternate left, or
+//! with the alternate closest before the key; a lookup with no alternate left, or
 //! longer than `max_lookup_hops`, fails.
 //!
 //! # Joining and stabilization (SIGCOMM §4.4, Fig. 7)
@@ -106,7 +106,7 @@ pub enum ChordTimer {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ChordMessage {
     FindSuccessor { query: u32, key: RingId },
-    NextHop { query: u32, next: Peer, backup: Option<Peer> },
+    NextHop { query: u32, next: Peer, successors: Arc<[Peer]> },
     Found { query: u32, successor: Peer },
     GetPredecessor,
     Predecessor { predecessor: Option<Peer>, successors: Arc<[Peer]> },
@@ -166,8 +166,8 @@ struct Lookup {
     key: RingId,
     /// The node asked last, whose answer is awaited.
     asking: Peer,
-    /// Next-best nodes to ask if `asking` times out, best first.
-    alternates: SmallVec<[Peer; 4]>,
+    /// Nodes to ask if `asking` times out, best first.
+    alternates: SmallVec<[Peer; ALTERNATES]>,
     hops: u32,
     timeouts: u32,
     started: SimTime,
@@ -177,8 +177,11 @@ struct Lookup {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Route {
     Found(Peer),
-    Next { next: Peer, backup: Option<Peer> },
+    Next(Peer),
 }
+
+/// Alternates an issuer keeps per lookup.
+const ALTERNATES: usize = 8;
 
 /// Suspected peers remembered at once; older suspicions are forgotten first.
 const SUSPECTED_CAPACITY: usize = 16;
@@ -232,31 +235,19 @@ impl Chord {
         }
     }
 
-    /// The closest and second-closest known nodes preceding `key`.
-    fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> (Option<Peer>, Option<Peer>) {
-        let mut best: Option<(u64, Peer)> = None;
-        let mut second: Option<(u64, Peer)> = None;
+    /// The known node closest before `key`. With fingers on, the candidates
+    /// are the fingers and the successor, as in the paper's routing (the rest
+    /// of the successor list serves as fallbacks only); with fingers off, the
+    /// successor list.
+    fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
         let fingers = self.fingers.iter().filter(|_| use_fingers).map(|&(_, p)| p);
-        for peer in fingers.chain(self.successors.iter().copied()) {
-            if peer.node == self.me.node
-                || self.is_suspected(peer.node)
-                || !space.in_open_open(peer.id, self.me.id, key)
-            {
-                continue;
-            }
-            let distance = space.distance(self.me.id, peer.id);
-            let seen = |slot: Option<(u64, Peer)>| slot.is_some_and(|(_, p)| p.node == peer.node);
-            if seen(best) || seen(second) {
-                continue;
-            }
-            if best.is_none_or(|(d, _)| distance > d) {
-                second = best;
-                best = Some((distance, peer));
-            } else if second.is_none_or(|(d, _)| distance > d) {
-                second = Some((distance, peer));
-            }
-        }
-        (best.map(|(_, p)| p), second.map(|(_, p)| p))
+        let successors = if use_fingers { &self.successors[..1] } else { &self.successors[..] };
+        fingers
+            .chain(successors.iter().copied())
+            .filter(|p| {
+                p.node != self.me.node && !self.is_suspected(p.node) && space.in_open_open(p.id, self.me.id, key)
+            })
+            .max_by_key(|p| space.distance(self.me.id, p.id))
     }
 
     fn route(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Route {
@@ -265,9 +256,27 @@ impl Chord {
             return Route::Found(successor);
         }
         match self.closest_preceding(space, key, use_fingers) {
-            (Some(next), backup) => Route::Next { next, backup },
-            (None, _) => Route::Found(successor),
+            Some(next) => Route::Next(next),
+            None => Route::Found(successor),
         }
+    }
+
+    /// Puts `offered` (a responder's successor list) in front of a lookup's
+    /// alternates: those preceding the key, closest to it first.
+    fn add_alternates(lookup: &mut Lookup, space: IdSpace, from: RingId, offered: &[Peer], me: NodeId) {
+        let mut fresh: SmallVec<[Peer; ALTERNATES]> = offered
+            .iter()
+            .copied()
+            .filter(|p| p.node != me && p != &lookup.asking && space.in_open_open(p.id, from, lookup.key))
+            .take(ALTERNATES)
+            .collect();
+        fresh.reverse(); // a successor list runs away from `from`: the last is closest to the key
+        for old in lookup.alternates.drain(..) {
+            if fresh.len() < ALTERNATES && !fresh.contains(&old) {
+                fresh.push(old);
+            }
+        }
+        lookup.alternates = fresh;
     }
 
     /// Keeps the failure detector watching exactly the predecessor, the
@@ -350,13 +359,11 @@ impl Chord {
             }
             match self.route(space, lookup.key, use_fingers) {
                 Route::Found(successor) => return self.finish(ctx, index, Some(successor)),
-                Route::Next { next, backup } => {
+                Route::Next(next) => {
+                    let (me, successors) = (self.me, self.successors.clone());
                     let lookup = &mut self.lookups[index];
                     lookup.asking = next;
-                    if let Some(backup) = backup {
-                        lookup.alternates.insert(0, backup);
-                        lookup.alternates.truncate(4);
-                    }
+                    Self::add_alternates(lookup, space, me.id, &successors, me.node);
                 }
             }
         }
@@ -365,27 +372,24 @@ impl Chord {
         }
     }
 
-    fn on_lookup_answer(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, query: u32, route: Route) {
+    fn on_lookup_answer(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, query: u32, answer: Route, offered: &[Peer]) {
         let Some(index) = self.lookup_index(query) else { return };
         if self.lookups[index].asking.node != from {
             return; // a late answer from a node we already gave up on
         }
         ctx.cancel_timer(ChordTimer::LookupTimeout { query });
+        let me = self.me.node;
         let lookup = &mut self.lookups[index];
         lookup.hops += 1;
-        match route {
+        match answer {
             Route::Found(successor) => self.finish(ctx, index, Some(successor)),
-            Route::Next { next, backup } => {
+            Route::Next(next) => {
                 if lookup.hops >= ctx.config.max_lookup_hops {
                     return self.finish(ctx, index, None);
                 }
+                let responder = lookup.asking.id;
                 lookup.asking = next;
-                if let Some(backup) = backup
-                    && !lookup.alternates.contains(&backup)
-                {
-                    lookup.alternates.insert(0, backup);
-                    lookup.alternates.truncate(4);
-                }
+                Self::add_alternates(lookup, ctx.space, responder, offered, me);
                 self.ask(ctx, query);
             }
         }
@@ -577,15 +581,15 @@ impl Protocol for Chord {
             ChordMessage::FindSuccessor { query, key } => {
                 let reply = match self.route(ctx.space, key, ctx.config.fingers) {
                     Route::Found(successor) => ChordMessage::Found { query, successor },
-                    Route::Next { next, backup } => ChordMessage::NextHop { query, next, backup },
+                    Route::Next(next) => ChordMessage::NextHop { query, next, successors: self.successors.clone() },
                 };
                 ctx.send(from, reply);
             }
-            ChordMessage::NextHop { query, next, backup } => {
-                self.on_lookup_answer(ctx, from, query, Route::Next { next, backup })
+            ChordMessage::NextHop { query, next, successors } => {
+                self.on_lookup_answer(ctx, from, query, Route::Next(next), &successors)
             }
             ChordMessage::Found { query, successor } => {
-                self.on_lookup_answer(ctx, from, query, Route::Found(successor))
+                self.on_lookup_answer(ctx, from, query, Route::Found(successor), &[])
             }
             ChordMessage::GetPredecessor => {
                 let reply =

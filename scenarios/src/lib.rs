@@ -1,1 +1,13 @@
-//! placeholder
+//! Scenarios, the runner, the oracle metrics and the `overlaysim` command.
+//!
+//! A scenario file (TOML) names a protocol, its parameters, the network and
+//! failure-detector models, churn, a workload and scheduled faults. The
+//! runner turns it into one deterministic simulation and the oracle measures
+//! it; the command line writes the results as CSV.
+
+pub mod cli;
+pub mod config;
+pub mod library;
+pub mod oracle;
+pub mod output;
+pub mod runner;

@@ -1,0 +1,336 @@
+//! The `overlaysim` command line.
+
+use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
+use crate::library;
+use crate::output::{write_atomic, write_csv};
+use crate::runner::{self, Progress, RunResult};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use protocols::chord::{Chord, ChordConfig};
+use sim_core::SimTime;
+use sim_core::trace::TraceWriter;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "overlaysim",
+    version,
+    about = "Deterministic discrete-event simulator for structured overlay networks"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one scenario (a file, or the name of a shipped scenario).
+    Run(RunArgs),
+    /// Measure whole-run throughput and memory: Chord under churn at several
+    /// sizes, each in a fresh process.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Network sizes to measure.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000u32, 100_000])]
+    nodes: Vec<u32>,
+    /// Simulated seconds per run.
+    #[arg(long, default_value_t = 60.0)]
+    duration_s: f64,
+    /// Where the per-size outputs go [default: a temporary directory].
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Scenario file, or a shipped scenario's name (see --list).
+    #[arg(required_unless_present = "list")]
+    file: Option<String>,
+    /// List the shipped scenarios and exit.
+    #[arg(long)]
+    list: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override any key, e.g. --set nodes.initial=4096 (validated like the file).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Output directory [default: runs/<name>/seed-<seed>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write trace.jsonl, one line per delivered event.
+    #[arg(long)]
+    trace: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A failure with its exit status: 2 for bad input, 1 for the rest.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Self {
+        Failure { status: 2, message: message.into() }
+    }
+    fn other(error: anyhow::Error) -> Self {
+        Failure { status: 1, message: format!("{error:#}") }
+    }
+}
+
+/// Parses the arguments and runs; prints errors as one `error:` line.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let status = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(status);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Bench(args) => bench_command(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+/// Reads a scenario from a path, or from the shipped library by name.
+pub fn load_scenario(file: &str, overrides: &[String]) -> Result<Scenario, Failure> {
+    let path = Path::new(file);
+    if !path.exists()
+        && let Some(text) = library::builtin(file)
+    {
+        return config::parse(&format!("{file} (built in)"), text, overrides)
+            .map_err(|e| Failure::input(e.to_string()));
+    }
+    config::load(path, overrides).map_err(|e| Failure::input(e.to_string()))
+}
+
+fn run_command(args: RunArgs) -> Result<(), Failure> {
+    if args.list {
+        for (name, text) in library::BUILTIN {
+            println!("{name:34} {}", library::describe(text));
+        }
+        return Ok(());
+    }
+    let file = args.file.as_deref().unwrap_or_default();
+    let mut scenario = load_scenario(file, &args.overrides)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(&scenario.name).join(format!("seed-{}", scenario.seed)));
+    if out.is_file() {
+        return Err(Failure::input(format!("{}: the output path is a file, not a directory", out.display())));
+    }
+    // The trace is written while the run goes; it lands in a temporary file
+    // that is renamed only when the run succeeds.
+    let trace_temporary = out.with_extension("trace.tmp");
+    let trace = if args.trace || scenario.output.trace {
+        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).map_err(|e| Failure::other(e.into()))?;
+        let file = std::fs::File::create(&trace_temporary)
+            .with_context(|| format!("cannot create {}", trace_temporary.display()))
+            .map_err(Failure::other)?;
+        Some(TraceWriter::new(Box::new(std::io::BufWriter::new(file))))
+    } else {
+        None
+    };
+    let has_trace = trace.is_some();
+    let mut progress = Bar::new(scenario.duration_s, args.quiet);
+    let result = run_scenario(&scenario, trace, &mut progress)?;
+    progress.finish();
+    write_outputs(&out, &result).map_err(Failure::other)?;
+    if has_trace {
+        std::fs::rename(&trace_temporary, out.join("trace.jsonl")).map_err(|e| Failure::other(e.into()))?;
+    }
+    if !args.quiet {
+        print_summary(&scenario, &result, &out);
+    }
+    Ok(())
+}
+
+/// Runs the bench scenario at each size in a child process (so that each
+/// memory reading starts clean) and prints one table.
+fn bench_command(args: BenchArgs) -> Result<(), Failure> {
+    let executable = std::env::current_exe().map_err(|e| Failure::other(e.into()))?;
+    let base = match &args.out {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("overlaysim-bench-{}", std::process::id())),
+    };
+    println!("| nodes | simulated s | events | wall s | events/s | bytes/node | peak RSS MB | slot B | event B |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for nodes in &args.nodes {
+        let out = base.join(format!("chord-{nodes}"));
+        let status = std::process::Command::new(&executable)
+            .args(["run", "bench-chord", "--quiet", "--out"])
+            .arg(&out)
+            .args(["--set", &format!("nodes.initial={nodes}"), "--set", &format!("duration_s={}", args.duration_s)])
+            .status()
+            .map_err(|e| Failure::other(e.into()))?;
+        if !status.success() {
+            return Err(Failure::other(anyhow::anyhow!("the bench run at {nodes} nodes failed")));
+        }
+        let perf = crate::output::read_csv(&out.join("perf.csv")).map_err(Failure::other)?;
+        let get = |c: &str| perf.get(c).unwrap_or("?").to_string();
+        println!(
+            "| {nodes} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            args.duration_s,
+            get("events"),
+            get("wall_s"),
+            get("events_per_s"),
+            get("bytes_per_node"),
+            get("peak_rss_mb"),
+            get("slot_bytes"),
+            get("event_bytes")
+        );
+    }
+    if args.out.is_none() {
+        let _ = std::fs::remove_dir_all(&base);
+    }
+    Ok(())
+}
+
+/// Runs a parsed scenario with the protocol it names.
+pub fn run_scenario(
+    scenario: &Scenario,
+    trace: Option<TraceWriter>,
+    progress: &mut dyn Progress,
+) -> Result<RunResult, Failure> {
+    match (&scenario.protocol, &scenario.protocol_params) {
+        (ProtocolName::Chord, ProtocolParams::Chord(params)) => {
+            let config = ChordConfig {
+                successor_list: params.successor_list,
+                fingers: params.fingers,
+                stabilize_every: SimTime::from_secs_f64(params.stabilize_every_s),
+                fix_fingers_every: SimTime::from_secs_f64(params.fix_fingers_every_s),
+                check_predecessor_every: SimTime::from_secs_f64(params.check_predecessor_every_s),
+                lookup_timeout: SimTime::from_millis_f64(params.lookup_timeout_ms),
+                max_lookup_hops: params.max_lookup_hops,
+                randomized_timers: params.randomized_timers,
+                maintenance_enabled: true,
+            };
+            Ok(runner::run::<Chord>(scenario, config, trace, progress))
+        }
+        (protocol, _) => Err(Failure::input(format!(
+            "{}: protocol `{}` is not implemented yet (available: chord)",
+            scenario.name,
+            protocol.name()
+        ))),
+    }
+}
+
+/// Writes summary.csv, timeseries.csv, hops.csv, perf.csv and digest.txt.
+pub fn write_outputs(out: &Path, result: &RunResult) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_csv(&out.join("summary.csv"), &result.summary)?;
+    write_csv(&out.join("timeseries.csv"), &result.timeseries)?;
+    write_csv(&out.join("hops.csv"), &result.hops)?;
+    write_csv(&out.join("perf.csv"), &result.perf.table())?;
+    write_atomic(&out.join("digest.txt"), format!("{}\n", result.digest).as_bytes())?;
+    Ok(())
+}
+
+fn print_summary(scenario: &Scenario, result: &RunResult, out: &Path) {
+    let s = &result.summary;
+    let get = |c: &str| s.get(c).unwrap_or("?").to_string();
+    let number = |c: &str| s.get(c).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let lookups = number("lookups");
+    let percent = |c: &str| if lookups > 0.0 { 100.0 * number(c) / lookups } else { 0.0 };
+    println!(
+        "{} ({}), seed {}: {} s simulated, {} initial nodes, {} alive at the end",
+        scenario.name,
+        get("protocol"),
+        scenario.seed,
+        scenario.duration_s,
+        get("nodes_initial"),
+        get("alive_nodes")
+    );
+    println!(
+        "lookups {}: failed {:.2}%, wrong {:.2}%, inconsistent pairs {} of {}; mean hops {}, mean timeouts {}",
+        get("lookups"),
+        percent("lookups_failed"),
+        percent("lookups_wrong"),
+        get("lookups_inconsistent"),
+        get("lookup_pairs"),
+        get("mean_hops"),
+        get("mean_timeouts")
+    );
+    println!(
+        "keys (time-averaged): inconsistent {:.6}, unavailable {:.6}; perfect ring at the end: {} ({:.0}% of samples)",
+        number("inconsistent_key_fraction"),
+        number("unavailable_key_fraction"),
+        if get("perfect_ring") == "1" { "yes" } else { "no" },
+        100.0 * number("perfect_ring_fraction")
+    );
+    let perf = &result.perf;
+    println!(
+        "messages {}, events {} in {:.2} s wall ({:.2} M events/s), peak memory {:.0} MB",
+        get("messages"),
+        perf.events,
+        perf.wall_s,
+        perf.events_per_s / 1e6,
+        perf.peak_rss_mb
+    );
+    println!("digest {}", result.digest);
+    println!("wrote {}/{{summary,timeseries,hops,perf}}.csv and digest.txt", out.display());
+}
+
+/// A progress bar on a terminal for runs longer than a second.
+struct Bar {
+    bar: Option<ProgressBar>,
+    total_ms: u64,
+    quiet: bool,
+    #[allow(clippy::disallowed_types)]
+    started: std::time::Instant,
+}
+
+impl Bar {
+    #[allow(clippy::disallowed_methods)] // the bar shows wall time; it never reaches the run
+    fn new(duration_s: f64, quiet: bool) -> Self {
+        Bar { bar: None, total_ms: (duration_s * 1000.0) as u64, quiet, started: std::time::Instant::now() }
+    }
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn advance(&mut self, now: SimTime, events: u64) {
+        if self.quiet {
+            return;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if self.bar.is_none() && elapsed > 1.0 {
+            let bar = ProgressBar::with_draw_target(Some(self.total_ms), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} simulated {msg} ({elapsed} wall, eta {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bar = Some(bar);
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position((now.as_millis_f64() as u64).min(self.total_ms));
+            bar.set_message(format!("{:.1} s, {:.2} M events/s", now.as_secs_f64(), events as f64 / elapsed / 1e6));
+        }
+    }
+}

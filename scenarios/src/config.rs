@@ -1,0 +1,589 @@
+//! Scenario files: TOML read into typed, validated structs.
+//!
+//! [`load`] and [`parse`] turn a scenario file, plus `--set key.path=value`
+//! overrides, into a [`Scenario`]. Every table rejects unknown keys, every
+//! number is range-checked, and every failure is one [`ConfigError`] line
+//! that names the file, the line and column, and the dotted key, e.g.
+//! `quickstart.toml:12:1: churn.crashes_per_s: must be >= 0, got -0.5`. An
+//! error about a value that came from an override names the `--set`
+//! argument instead of a line. Nothing here panics, whatever the input.
+//!
+//! How: the text is parsed into a `toml::Table`, the overrides are applied
+//! onto it, serde (wrapped by `serde_path_to_error` for the key path) reads
+//! the raw structs, and `build` validates them and fills in the defaults. A
+//! second, spanned parse of the text maps a key path back to its line.
+
+mod build;
+mod overrides;
+mod path;
+mod raw;
+mod spans;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde::Deserialize;
+use sim_core::churn::{ChurnConfig, SessionTime};
+use sim_core::detector::DetectorConfig;
+use sim_core::network::{Latency, NetworkConfig};
+use sim_core::{IdSpace, SimConfig, SimTime};
+
+pub use overrides::apply_override;
+
+use path::KeyPath;
+use spans::SpanIndex;
+
+/// A parsed and validated scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// `name`: a short non-empty name.
+    pub name: String,
+    /// `description`: free text.
+    pub description: Option<String>,
+    /// `protocol`: which overlay runs.
+    pub protocol: ProtocolName,
+    /// `seed`: the one seed of the run [1].
+    pub seed: u64,
+    /// `duration_s`: simulated seconds, > 0.
+    pub duration_s: f64,
+    /// `sample_every_s`: seconds between metric samples, > 0 [1].
+    pub sample_every_s: f64,
+    /// `[nodes]`: the initial population.
+    pub nodes: Nodes,
+    /// `[ring]`: the identifier space.
+    pub ring: Ring,
+    /// `[protocol_params]`, decoded for `protocol`.
+    pub protocol_params: ProtocolParams,
+    /// `[network]`: latency and loss.
+    pub network: NetworkSpec,
+    /// `[detector]`: the failure-detector model.
+    pub detector: DetectorSpec,
+    /// `[churn]`: Poisson churn and session times.
+    pub churn: ChurnSpec,
+    /// `[workload]`: the lookup load.
+    pub workload: WorkloadSpec,
+    /// `[[events]]`: scheduled faults, in file order (not sorted by time).
+    pub events: Vec<EventSpec>,
+    /// `[output]`: what to write besides the metrics.
+    pub output: OutputSpec,
+}
+
+impl Scenario {
+    /// The identifier space of `[ring]`.
+    pub fn id_space(&self) -> IdSpace {
+        self.ring.id_space
+    }
+
+    /// The run length as simulated time.
+    pub fn duration(&self) -> SimTime {
+        SimTime::from_secs_f64(self.duration_s)
+    }
+
+    /// The sampling period as simulated time (at least one microsecond).
+    pub fn sample_every(&self) -> SimTime {
+        SimTime::from_secs_f64(self.sample_every_s).max(SimTime(1))
+    }
+
+    /// The engine configuration: seed, id space, network, detector, churn.
+    pub fn sim_config(&self) -> SimConfig {
+        SimConfig {
+            seed: self.seed,
+            space: self.id_space(),
+            network: self.network.to_config(),
+            detector: self.detector.to_config(),
+            churn: self.churn.to_config(),
+        }
+    }
+}
+
+/// The overlay protocols a scenario can name (`protocol = "..."`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtocolName {
+    /// Chord (Stoica et al.), with successor lists.
+    Chord,
+    /// The relaxed ring (Mejías and Van Roy).
+    RelaxedRing,
+    /// DKS (Distributed k-ary System).
+    Dks,
+    /// PALTA.
+    Palta,
+}
+
+impl ProtocolName {
+    /// Every protocol, in schema order.
+    pub const ALL: [ProtocolName; 4] =
+        [ProtocolName::Chord, ProtocolName::RelaxedRing, ProtocolName::Dks, ProtocolName::Palta];
+
+    /// The snake_case name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolName::Chord => "chord",
+            ProtocolName::RelaxedRing => "relaxed_ring",
+            ProtocolName::Dks => "dks",
+            ProtocolName::Palta => "palta",
+        }
+    }
+}
+
+impl fmt::Display for ProtocolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `[nodes]`: the initial population and how it is built.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nodes {
+    /// `initial`: how many nodes, 1..=10_000_000 (required).
+    pub initial: u32,
+    /// `bootstrap`: how the initial ring is formed ["ideal"].
+    pub bootstrap: Bootstrap,
+    /// `join_interval_ms`: the gap between joins when bootstrapping by joins, >= 0 [100].
+    pub join_interval_ms: f64,
+}
+
+/// How the initial population is built (`nodes.bootstrap`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bootstrap {
+    /// Every node starts with correct routing state.
+    Ideal,
+    /// Nodes join one by one through the protocol, `join_interval_ms` apart.
+    Joins,
+}
+
+/// `[ring]`: the identifier space.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ring {
+    /// `id_space`: an integer modulus >= 2 or `"2^m"`, 1 <= m <= 64 ["2^64"].
+    pub id_space: IdSpace,
+}
+
+/// `[protocol_params]`, decoded for the scenario's protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProtocolParams {
+    /// Chord's parameters.
+    Chord(ChordParams),
+    /// The relaxed ring takes no parameters yet.
+    RelaxedRing,
+    /// DKS takes no parameters yet.
+    Dks,
+    /// PALTA takes no parameters yet.
+    Palta,
+}
+
+impl ProtocolParams {
+    /// The default parameters of `protocol` (what an absent table gives).
+    pub fn defaults(protocol: ProtocolName) -> Self {
+        match protocol {
+            ProtocolName::Chord => ProtocolParams::Chord(ChordParams::default()),
+            ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing,
+            ProtocolName::Dks => ProtocolParams::Dks,
+            ProtocolName::Palta => ProtocolParams::Palta,
+        }
+    }
+
+    /// Chord's parameters, if these are Chord's.
+    pub fn chord(&self) -> Option<&ChordParams> {
+        match self {
+            ProtocolParams::Chord(params) => Some(params),
+            _ => None,
+        }
+    }
+}
+
+/// Chord's `[protocol_params]`; a period of 0 means never.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChordParams {
+    /// `successor_list`: successor-list length, 1..=64 [8].
+    pub successor_list: usize,
+    /// `fingers`: keep a finger table; false routes along successors only [true].
+    pub fingers: bool,
+    /// `stabilize_every_s`: stabilization period, >= 0 [1].
+    pub stabilize_every_s: f64,
+    /// `fix_fingers_every_s`: finger-repair period, >= 0 [1].
+    pub fix_fingers_every_s: f64,
+    /// `check_predecessor_every_s`: predecessor-check period, >= 0 [1].
+    pub check_predecessor_every_s: f64,
+    /// `lookup_timeout_ms`: per-hop timeout of a lookup, > 0 [500].
+    pub lookup_timeout_ms: f64,
+    /// `max_lookup_hops`: a lookup fails past this many hops, 1..=1024 [64].
+    pub max_lookup_hops: u32,
+    /// `randomized_timers`: jitter the periodic timers [true].
+    pub randomized_timers: bool,
+}
+
+impl Default for ChordParams {
+    fn default() -> Self {
+        ChordParams {
+            successor_list: 8,
+            fingers: true,
+            stabilize_every_s: 1.0,
+            fix_fingers_every_s: 1.0,
+            check_predecessor_every_s: 1.0,
+            lookup_timeout_ms: 500.0,
+            max_lookup_hops: 64,
+            randomized_timers: true,
+        }
+    }
+}
+
+/// `[network]`: message latency and loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSpec {
+    /// `latency = { kind = ..., ... }` [uniform 10..100 ms].
+    pub latency: Latency,
+    /// `loss`: per-message loss probability in [0, 1] [0].
+    pub loss: f64,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { latency: Latency::Uniform { min_ms: 10.0, max_ms: 100.0 }, loss: 0.0 }
+    }
+}
+
+impl NetworkSpec {
+    /// The engine's network configuration.
+    pub fn to_config(&self) -> NetworkConfig {
+        NetworkConfig { latency: self.latency.clone(), loss: self.loss }
+    }
+}
+
+/// `[detector]`: the failure-detector model, times in milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectorSpec {
+    /// `detection_delay_ms`: crash-to-suspicion delay, >= 0 [500].
+    pub detection_delay_ms: f64,
+    /// `false_suspicions_per_link_per_hour`: false-suspicion rate, >= 0 [0].
+    pub false_suspicions_per_link_per_hour: f64,
+    /// `false_suspicion_mean_ms`: mean length of a false suspicion, > 0 [1000].
+    pub false_suspicion_mean_ms: f64,
+}
+
+impl Default for DetectorSpec {
+    fn default() -> Self {
+        DetectorSpec {
+            detection_delay_ms: 500.0,
+            false_suspicions_per_link_per_hour: 0.0,
+            false_suspicion_mean_ms: 1000.0,
+        }
+    }
+}
+
+impl DetectorSpec {
+    /// The engine's detector configuration (milliseconds to `SimTime`).
+    pub fn to_config(&self) -> DetectorConfig {
+        DetectorConfig {
+            detection_delay: SimTime::from_millis_f64(self.detection_delay_ms),
+            false_suspicions_per_link_per_hour: self.false_suspicions_per_link_per_hour,
+            false_suspicion_mean: SimTime::from_millis_f64(self.false_suspicion_mean_ms),
+        }
+    }
+}
+
+/// `[churn]`: Poisson joins, crashes and leaves, and session times.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChurnSpec {
+    /// `joins_per_s`: system-wide join rate, >= 0 [0].
+    pub joins_per_s: f64,
+    /// `crashes_per_s`: system-wide crash rate, >= 0 [0].
+    pub crashes_per_s: f64,
+    /// `leaves_per_s`: system-wide graceful-leave rate, >= 0 [0].
+    pub leaves_per_s: f64,
+    /// `session = { kind = ..., ... }`: per-node session length [none].
+    pub session: Option<SessionTime>,
+    /// `session_leave_fraction`: probability a session ends gracefully, in [0, 1] [0].
+    pub session_leave_fraction: f64,
+}
+
+impl ChurnSpec {
+    /// The engine's churn configuration.
+    pub fn to_config(&self) -> ChurnConfig {
+        ChurnConfig {
+            joins_per_s: self.joins_per_s,
+            crashes_per_s: self.crashes_per_s,
+            leaves_per_s: self.leaves_per_s,
+            session: self.session.clone(),
+            session_leave_fraction: self.session_leave_fraction,
+        }
+    }
+}
+
+/// `[workload]`: lookups issued during the run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkloadSpec {
+    /// `lookups_per_s`: lookup events per second (each looks one key up from two nodes), >= 0 [0].
+    pub lookups_per_s: f64,
+    /// `start_s`: when the workload starts, >= 0 [0].
+    pub start_s: f64,
+}
+
+/// `[output]`: optional outputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// `trace`: write a JSON-lines trace [false].
+    pub trace: bool,
+}
+
+/// One `[[events]]` entry: a fault scheduled at `at_s`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventSpec {
+    /// `at_s`: when, in [0, duration_s].
+    pub at_s: f64,
+    /// `kind` and its fields.
+    pub action: EventAction,
+}
+
+impl EventSpec {
+    /// When, as simulated time.
+    pub fn at(&self) -> SimTime {
+        SimTime::from_secs_f64(self.at_s)
+    }
+}
+
+/// What a scheduled event does, one variant per `kind`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventAction {
+    /// `crash_fraction`: crash this fraction of the live nodes, in (0, 1].
+    CrashFraction {
+        /// `fraction`, in (0, 1].
+        fraction: f64,
+    },
+    /// `crash`: crash `count` random live nodes.
+    Crash {
+        /// `count`, >= 1.
+        count: u32,
+    },
+    /// `join`: start `count` new nodes.
+    Join {
+        /// `count`, >= 1.
+        count: u32,
+    },
+    /// `leave`: `count` random live nodes leave gracefully.
+    Leave {
+        /// `count`, >= 1.
+        count: u32,
+    },
+    /// `partition`: split the nodes into `groups` and cut between them.
+    Partition {
+        /// `groups`, 2..=64.
+        groups: u16,
+        /// `assign`: how nodes are put in groups ["random"].
+        assign: PartitionAssign,
+    },
+    /// `one_way_cut`: drop traffic from one group to another.
+    OneWayCut {
+        /// `from_group`, 0..=63.
+        from_group: u16,
+        /// `to_group`, 0..=63, not `from_group`.
+        to_group: u16,
+    },
+    /// `heal`: remove every partition and cut.
+    Heal,
+    /// `set_loss`: change the message loss probability.
+    SetLoss {
+        /// `loss`, in [0, 1].
+        loss: f64,
+    },
+    /// `stop_stabilization`: stop the protocol's periodic repair.
+    StopStabilization,
+    /// `start_stabilization`: resume the protocol's periodic repair.
+    StartStabilization,
+    /// `stop_churn`: stop the Poisson churn processes.
+    StopChurn,
+}
+
+impl EventAction {
+    /// The `kind` string that names this action in scenario files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventAction::CrashFraction { .. } => "crash_fraction",
+            EventAction::Crash { .. } => "crash",
+            EventAction::Join { .. } => "join",
+            EventAction::Leave { .. } => "leave",
+            EventAction::Partition { .. } => "partition",
+            EventAction::OneWayCut { .. } => "one_way_cut",
+            EventAction::Heal => "heal",
+            EventAction::SetLoss { .. } => "set_loss",
+            EventAction::StopStabilization => "stop_stabilization",
+            EventAction::StartStabilization => "start_stabilization",
+            EventAction::StopChurn => "stop_churn",
+        }
+    }
+}
+
+/// How a partition assigns nodes to groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionAssign {
+    /// Each node to a uniformly random group.
+    Random,
+    /// Contiguous identifier ranges, one per group.
+    Ranges,
+}
+
+/// A scenario that could not be loaded, as one line of text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The whole message, without an `error: ` prefix, on one line.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// Wraps a message, escaping control characters so it stays one line.
+    fn new(message: impl AsRef<str>) -> Self {
+        let mut line = String::new();
+        for c in message.as_ref().chars() {
+            if c.is_control() {
+                line.extend(c.escape_default());
+            } else {
+                line.push(c);
+            }
+        }
+        ConfigError { message: line }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads and validates the scenario file at `path`, then applies the
+/// `--set` overrides (`key.path=value`, value in TOML syntax).
+pub fn load(path: &std::path::Path, overrides: &[String]) -> Result<Scenario, ConfigError> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ConfigError::new(format!("{source}: cannot read file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        // The valid prefix is text: count lines and columns in it.
+        let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+        let (line, column) = spans::line_col(prefix, valid);
+        ConfigError::new(format!("{source}:{line}:{column}: not valid UTF-8"))
+    })?;
+    parse(&source, &text, overrides)
+}
+
+/// Parses and validates scenario `text` (named `source_name` in messages),
+/// then applies the `--set` overrides.
+pub fn parse(source_name: &str, text: &str, overrides: &[String]) -> Result<Scenario, ConfigError> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+        let head = match e.span() {
+            Some(span) => {
+                let (line, column) = spans::line_col(text, span.start);
+                format!("{source_name}:{line}:{column}")
+            }
+            None => source_name.to_owned(),
+        };
+        ConfigError::new(format!("{head}: {}", e.message()))
+    })?;
+    let mut applied = Vec::with_capacity(overrides.len());
+    for assignment in overrides {
+        let path = overrides::apply(&mut table, assignment)
+            .map_err(|message| ConfigError::new(format!("--set {assignment}: {message}")))?;
+        applied.push((path, assignment.as_str()));
+    }
+    build::scenario(table).map_err(|problem| {
+        let spans = SpanIndex::build(text);
+        Context { source: source_name, text, spans: &spans, overrides: &applied }.render(&problem)
+    })
+}
+
+/// A validation failure, before it is located in the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Problem {
+    path: KeyPath,
+    anchor: Anchor,
+    message: String,
+}
+
+/// Which end of an entry a [`Problem`] points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Anchor {
+    /// The key: unknown, missing or out-of-range entries.
+    Key,
+    /// The value: type errors.
+    Value,
+}
+
+impl Problem {
+    fn at_key(path: KeyPath, message: impl Into<String>) -> Self {
+        Problem { path, anchor: Anchor::Key, message: message.into() }
+    }
+
+    fn at_value(path: KeyPath, message: impl Into<String>) -> Self {
+        Problem { path, anchor: Anchor::Value, message: message.into() }
+    }
+}
+
+/// Where a [`Problem`] is reported.
+#[derive(Debug)]
+enum Place<'a> {
+    /// A byte offset in the file.
+    Offset(usize),
+    /// A `--set` argument.
+    Set(&'a str),
+    /// Nowhere in particular: line 1.
+    Top,
+}
+
+/// What is needed to turn a [`Problem`] into a [`ConfigError`].
+#[derive(Debug)]
+struct Context<'a> {
+    source: &'a str,
+    text: &'a str,
+    spans: &'a SpanIndex,
+    overrides: &'a [(KeyPath, &'a str)],
+}
+
+impl Context<'_> {
+    fn render(&self, problem: &Problem) -> ConfigError {
+        let head = match self.place(problem) {
+            Place::Offset(offset) => {
+                let (line, column) = spans::line_col(self.text, offset);
+                format!("{}:{line}:{column}", self.source)
+            }
+            Place::Set(assignment) => format!("--set {assignment}"),
+            Place::Top => format!("{}:1:1", self.source),
+        };
+        if problem.path.is_root() {
+            ConfigError::new(format!("{head}: {}", problem.message))
+        } else {
+            ConfigError::new(format!("{head}: {}: {}", problem.path, problem.message))
+        }
+    }
+
+    /// The last override that set this path or an enclosing one wins; then
+    /// the entry in the file; then the nearest enclosing entry that exists,
+    /// in the file or created by an override.
+    fn place(&self, problem: &Problem) -> Place<'_> {
+        let path = &problem.path;
+        if let Some((_, assignment)) = self.overrides.iter().rev().find(|(set, _)| path.starts_with(set)) {
+            return Place::Set(assignment);
+        }
+        if let Some(spot) = self.spans.get(path) {
+            let range = match (problem.anchor, &spot.key) {
+                (Anchor::Key, Some(key)) => key,
+                _ => &spot.value,
+            };
+            return Place::Offset(range.start);
+        }
+        let mut ancestor = path.parent();
+        while let Some(enclosing) = ancestor.filter(|a| !a.is_root()) {
+            if let Some(spot) = self.spans.get(&enclosing) {
+                return Place::Offset(spot.key.as_ref().unwrap_or(&spot.value).start);
+            }
+            if let Some((_, assignment)) = self.overrides.iter().rev().find(|(set, _)| set.starts_with(&enclosing)) {
+                return Place::Set(assignment);
+            }
+            ancestor = enclosing.parent();
+        }
+        Place::Top
+    }
+}

@@ -1,0 +1,488 @@
+//! From a TOML table to a validated [`Scenario`]: serde reads the raw
+//! structs, then every value is range-checked and every default filled in.
+
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+use sim_core::IdSpace;
+use sim_core::churn::SessionTime;
+use sim_core::network::Latency;
+
+use super::path::KeyPath;
+use super::raw::{
+    EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawExponential, RawFraction,
+    RawIdSpace, RawLoss, RawMean, RawPartition, RawScenario, RawShapeScale, RawTable, RawUniform, SessionKind,
+};
+use super::{
+    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, EventAction, EventSpec, NetworkSpec, Nodes, OutputSpec,
+    PartitionAssign, Problem, ProtocolName, ProtocolParams, Ring, Scenario, WorkloadSpec,
+};
+
+type Result<T> = std::result::Result<T, Problem>;
+
+/// The largest `nodes.initial`.
+const MAX_NODES: i64 = 10_000_000;
+
+/// Reads and validates a whole scenario.
+pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
+    let raw: RawScenario = decode(toml::Value::Table(table), &KeyPath::root(), &[])?;
+    let top = KeyPath::root();
+    let protocol: ProtocolName = variant(raw.protocol, &top.key("protocol"))?;
+
+    let name = raw.name;
+    if name.trim().is_empty() {
+        return Err(Problem::at_key(top.key("name"), "must not be empty"));
+    }
+    let seed = match raw.seed {
+        Some(seed) => int(&top.key("seed"), seed, 0, i64::MAX)?,
+        None => 1,
+    };
+    let duration_s = positive(&top.key("duration_s"), raw.duration_s)?;
+    let sample_every_s = opt(raw.sample_every_s, 1.0, |v| positive(&top.key("sample_every_s"), v))?;
+
+    let path = top.key("nodes");
+    let nodes = Nodes {
+        initial: int(&path.key("initial"), raw.nodes.initial, 1, MAX_NODES)?,
+        bootstrap: match raw.nodes.bootstrap {
+            Some(text) => variant(text, &path.key("bootstrap"))?,
+            None => Bootstrap::Ideal,
+        },
+        join_interval_ms: opt(raw.nodes.join_interval_ms, 100.0, |v| non_negative(&path.key("join_interval_ms"), v))?,
+    };
+
+    let ring = match raw.ring.and_then(|r| r.id_space) {
+        Some(id_space) => Ring { id_space: self::id_space(&top.key("ring").key("id_space"), id_space)? },
+        None => Ring::default(),
+    };
+
+    let protocol_params = protocol_params(protocol, raw.protocol_params)?;
+
+    let path = top.key("network");
+    let raw_network = raw.network.unwrap_or_default();
+    let network = NetworkSpec {
+        latency: match raw_network.latency {
+            Some(table) => latency(table, &path.key("latency"))?,
+            None => NetworkSpec::default().latency,
+        },
+        loss: opt(raw_network.loss, 0.0, |v| probability(&path.key("loss"), v))?,
+    };
+
+    let path = top.key("detector");
+    let raw_detector = raw.detector.unwrap_or_default();
+    let defaults = DetectorSpec::default();
+    let detector = DetectorSpec {
+        detection_delay_ms: opt(raw_detector.detection_delay_ms, defaults.detection_delay_ms, |v| {
+            non_negative(&path.key("detection_delay_ms"), v)
+        })?,
+        false_suspicions_per_link_per_hour: opt(
+            raw_detector.false_suspicions_per_link_per_hour,
+            defaults.false_suspicions_per_link_per_hour,
+            |v| non_negative(&path.key("false_suspicions_per_link_per_hour"), v),
+        )?,
+        false_suspicion_mean_ms: opt(raw_detector.false_suspicion_mean_ms, defaults.false_suspicion_mean_ms, |v| {
+            positive(&path.key("false_suspicion_mean_ms"), v)
+        })?,
+    };
+
+    let path = top.key("churn");
+    let raw_churn = raw.churn.unwrap_or_default();
+    let churn = ChurnSpec {
+        joins_per_s: opt(raw_churn.joins_per_s, 0.0, |v| non_negative(&path.key("joins_per_s"), v))?,
+        crashes_per_s: opt(raw_churn.crashes_per_s, 0.0, |v| non_negative(&path.key("crashes_per_s"), v))?,
+        leaves_per_s: opt(raw_churn.leaves_per_s, 0.0, |v| non_negative(&path.key("leaves_per_s"), v))?,
+        session: raw_churn.session.map(|table| session(table, &path.key("session"))).transpose()?,
+        session_leave_fraction: opt(raw_churn.session_leave_fraction, 0.0, |v| {
+            probability(&path.key("session_leave_fraction"), v)
+        })?,
+    };
+
+    let path = top.key("workload");
+    let raw_workload = raw.workload.unwrap_or_default();
+    let workload = WorkloadSpec {
+        lookups_per_s: opt(raw_workload.lookups_per_s, 0.0, |v| non_negative(&path.key("lookups_per_s"), v))?,
+        start_s: opt(raw_workload.start_s, 0.0, |v| non_negative(&path.key("start_s"), v))?,
+    };
+
+    let path = top.key("events");
+    let events = raw
+        .events
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, table)| event(table, &path.index(i), duration_s))
+        .collect::<Result<Vec<_>>>()?;
+
+    let output = OutputSpec { trace: raw.output.and_then(|o| o.trace).unwrap_or(false) };
+
+    Ok(Scenario {
+        name,
+        description: raw.description,
+        protocol,
+        seed,
+        duration_s,
+        sample_every_s,
+        nodes,
+        ring,
+        protocol_params,
+        network,
+        detector,
+        churn,
+        workload,
+        events,
+        output,
+    })
+}
+
+fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result<ProtocolParams> {
+    let path = KeyPath::of(&["protocol_params"]);
+    let table = table.unwrap_or_default();
+    match protocol {
+        ProtocolName::Chord => Ok(ProtocolParams::Chord(chord(decode(toml::Value::Table(table), &path, &[])?, &path)?)),
+        // No parameters yet: any key is unknown. A protocol that gains
+        // parameters gets a raw struct and an arm like Chord's.
+        ProtocolName::RelaxedRing | ProtocolName::Dks | ProtocolName::Palta => match table.keys().next() {
+            Some(key) => {
+                Err(Problem::at_key(path.key(key), format!("unknown key (protocol {protocol} has no parameters yet)")))
+            }
+            None => Ok(ProtocolParams::defaults(protocol)),
+        },
+    }
+}
+
+fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
+    let d = ChordParams::default();
+    Ok(ChordParams {
+        successor_list: match raw.successor_list {
+            Some(n) => int(&path.key("successor_list"), n, 1, 64)?,
+            None => d.successor_list,
+        },
+        fingers: raw.fingers.unwrap_or(d.fingers),
+        stabilize_every_s: opt(raw.stabilize_every_s, d.stabilize_every_s, |v| {
+            non_negative(&path.key("stabilize_every_s"), v)
+        })?,
+        fix_fingers_every_s: opt(raw.fix_fingers_every_s, d.fix_fingers_every_s, |v| {
+            non_negative(&path.key("fix_fingers_every_s"), v)
+        })?,
+        check_predecessor_every_s: opt(raw.check_predecessor_every_s, d.check_predecessor_every_s, |v| {
+            non_negative(&path.key("check_predecessor_every_s"), v)
+        })?,
+        lookup_timeout_ms: opt(raw.lookup_timeout_ms, d.lookup_timeout_ms, |v| {
+            positive(&path.key("lookup_timeout_ms"), v)
+        })?,
+        max_lookup_hops: match raw.max_lookup_hops {
+            Some(n) => int(&path.key("max_lookup_hops"), n, 1, 1024)?,
+            None => d.max_lookup_hops,
+        },
+        randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
+    })
+}
+
+fn id_space(path: &KeyPath, raw: RawIdSpace) -> Result<IdSpace> {
+    match raw {
+        RawIdSpace::Int(n) => Ok(IdSpace::modulus(int(path, Int(n), 2, i64::MAX)?)),
+        RawIdSpace::Text(text) => {
+            let trimmed = text.trim();
+            let bits = trimmed.strip_prefix("2^").and_then(|m| m.trim().parse::<u32>().ok());
+            match (bits, trimmed.parse::<u64>()) {
+                (Some(m), _) if (1..=64).contains(&m) => Ok(IdSpace::bits(m)),
+                (None, Ok(n)) if n >= 2 => Ok(IdSpace::modulus(n)),
+                _ => Err(Problem::at_key(
+                    path.clone(),
+                    format!("must be an integer >= 2 or \"2^m\" with 1 <= m <= 64, got {text:?}"),
+                )),
+            }
+        }
+    }
+}
+
+fn latency(mut table: toml::Table, path: &KeyPath) -> Result<Latency> {
+    let kind: LatencyKind = tag(&mut table, path)?;
+    let rest = toml::Value::Table(table);
+    Ok(match kind {
+        LatencyKind::Constant => {
+            let raw: RawConstant = decode(rest, path, &["kind"])?;
+            Latency::Constant { ms: non_negative(&path.key("ms"), raw.ms)? }
+        }
+        LatencyKind::Uniform => {
+            let raw: RawUniform = decode(rest, path, &["kind"])?;
+            let min_ms = non_negative(&path.key("min_ms"), raw.min_ms)?;
+            let max_ms = non_negative(&path.key("max_ms"), raw.max_ms)?;
+            if min_ms > max_ms {
+                return Err(Problem::at_key(
+                    path.key("min_ms"),
+                    format!("must be <= max_ms ({}), got {}", num(max_ms), num(min_ms)),
+                ));
+            }
+            Latency::Uniform { min_ms, max_ms }
+        }
+        LatencyKind::Exponential => {
+            let raw: RawExponential = decode(rest, path, &["kind"])?;
+            Latency::Exponential {
+                mean_ms: positive(&path.key("mean_ms"), raw.mean_ms)?,
+                min_ms: opt(raw.min_ms, 0.0, |v| non_negative(&path.key("min_ms"), v))?,
+            }
+        }
+        LatencyKind::Table => {
+            let raw: RawTable = decode(rest, path, &["kind"])?;
+            let ms_path = path.key("ms");
+            let sites = raw.ms.len();
+            if sites == 0 {
+                return Err(Problem::at_key(ms_path, "must not be empty (one row per site)"));
+            }
+            for (a, row) in raw.ms.iter().enumerate() {
+                let row_path = ms_path.index(a);
+                if row.len() != sites {
+                    return Err(Problem::at_key(
+                        row_path,
+                        format!(
+                            "must have {}, as there {} (the table is square), got {}",
+                            plural(sites, "entry", "entries"),
+                            if sites == 1 { "is 1 row".to_owned() } else { format!("are {sites} rows") },
+                            row.len()
+                        ),
+                    ));
+                }
+                for (b, &ms) in row.iter().enumerate() {
+                    non_negative(&row_path.index(b), ms)?;
+                }
+            }
+            Latency::Table { ms: raw.ms }
+        }
+    })
+}
+
+fn session(mut table: toml::Table, path: &KeyPath) -> Result<SessionTime> {
+    let kind: SessionKind = tag(&mut table, path)?;
+    let rest = toml::Value::Table(table);
+    Ok(match kind {
+        SessionKind::Exponential => {
+            let raw: RawMean = decode(rest, path, &["kind"])?;
+            SessionTime::Exponential { mean_s: positive(&path.key("mean_s"), raw.mean_s)? }
+        }
+        SessionKind::Pareto => {
+            let raw: RawShapeScale = decode(rest, path, &["kind"])?;
+            SessionTime::Pareto {
+                shape: positive(&path.key("shape"), raw.shape)?,
+                scale_s: positive(&path.key("scale_s"), raw.scale_s)?,
+            }
+        }
+        SessionKind::Weibull => {
+            let raw: RawShapeScale = decode(rest, path, &["kind"])?;
+            SessionTime::Weibull {
+                shape: positive(&path.key("shape"), raw.shape)?,
+                scale_s: positive(&path.key("scale_s"), raw.scale_s)?,
+            }
+        }
+    })
+}
+
+fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<EventSpec> {
+    let kind: EventKind = tag(&mut table, path)?;
+    let rest = toml::Value::Table(table);
+    let also = &["kind"];
+    let count =
+        |raw: RawCount| -> Result<(f64, u32)> { Ok((raw.at_s, int(&path.key("count"), raw.count, 1, MAX_NODES)?)) };
+    let (at_s, action) = match kind {
+        EventKind::CrashFraction => {
+            let raw: RawFraction = decode(rest, path, also)?;
+            (raw.at_s, EventAction::CrashFraction { fraction: fraction(&path.key("fraction"), raw.fraction)? })
+        }
+        EventKind::Crash => {
+            let (at_s, count) = count(decode(rest, path, also)?)?;
+            (at_s, EventAction::Crash { count })
+        }
+        EventKind::Join => {
+            let (at_s, count) = count(decode(rest, path, also)?)?;
+            (at_s, EventAction::Join { count })
+        }
+        EventKind::Leave => {
+            let (at_s, count) = count(decode(rest, path, also)?)?;
+            (at_s, EventAction::Leave { count })
+        }
+        EventKind::Partition => {
+            let raw: RawPartition = decode(rest, path, also)?;
+            let groups = int(&path.key("groups"), raw.groups, 2, 64)?;
+            let assign = match raw.assign {
+                Some(text) => variant(text, &path.key("assign"))?,
+                None => PartitionAssign::Random,
+            };
+            (raw.at_s, EventAction::Partition { groups, assign })
+        }
+        EventKind::OneWayCut => {
+            let raw: RawCut = decode(rest, path, also)?;
+            let from_group = int(&path.key("from_group"), raw.from_group, 0, 63)?;
+            let to_group = int(&path.key("to_group"), raw.to_group, 0, 63)?;
+            if from_group == to_group {
+                return Err(Problem::at_key(
+                    path.key("to_group"),
+                    format!("must differ from from_group, got {to_group} for both"),
+                ));
+            }
+            (raw.at_s, EventAction::OneWayCut { from_group, to_group })
+        }
+        EventKind::Heal => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::Heal),
+        EventKind::SetLoss => {
+            let raw: RawLoss = decode(rest, path, also)?;
+            (raw.at_s, EventAction::SetLoss { loss: probability(&path.key("loss"), raw.loss)? })
+        }
+        EventKind::StopStabilization => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopStabilization),
+        EventKind::StartStabilization => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StartStabilization),
+        EventKind::StopChurn => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopChurn),
+    };
+    let at_path = path.key("at_s");
+    let at_s = non_negative(&at_path, at_s)?;
+    if at_s > duration_s {
+        return Err(Problem::at_key(
+            at_path,
+            format!("must be <= duration_s ({}), got {}", num(duration_s), num(at_s)),
+        ));
+    }
+    Ok(EventSpec { at_s, action })
+}
+
+/// Removes and decodes the `kind` key of a tagged table at `path`.
+fn tag<K: DeserializeOwned>(table: &mut toml::Table, path: &KeyPath) -> Result<K> {
+    let kind_path = path.key("kind");
+    match table.remove("kind") {
+        None => Err(Problem::at_key(kind_path, "missing required key")),
+        Some(toml::Value::String(kind)) => variant(kind, &kind_path),
+        Some(other) => {
+            Err(Problem::at_value(kind_path, format!("invalid type: {}, expected a string", describe(&other))))
+        }
+    }
+}
+
+/// Decodes a snake_case name into one of the enum `K`'s variants.
+fn variant<K: DeserializeOwned>(text: String, path: &KeyPath) -> Result<K> {
+    decode(toml::Value::String(text), path, &[])
+}
+
+/// Deserializes `value` (found at `base`), turning a serde error into a
+/// [`Problem`] at the full key path. `also_expected` lists keys that were
+/// taken out before (the tag) for the "expected one of" of an unknown key.
+fn decode<T: DeserializeOwned>(value: toml::Value, base: &KeyPath, also_expected: &[&str]) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| from_serde(base, &e, also_expected))
+}
+
+fn from_serde(base: &KeyPath, error: &serde_path_to_error::Error<toml::de::Error>, also_expected: &[&str]) -> Problem {
+    let mut path = base.clone();
+    for segment in error.path() {
+        match segment {
+            Segment::Map { key } => path.push_key(key),
+            Segment::Seq { index } => path.push_index(*index),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    let message = error.inner().message();
+    // serde's messages quote names in backticks: the odd pieces.
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if message.starts_with("missing field `") {
+        if let Some(field) = quoted.first() {
+            path.push_key(field);
+        }
+        return Problem::at_key(path, "missing required key");
+    }
+    if message.starts_with("unknown field `") {
+        let expected: Vec<&str> = also_expected.iter().copied().chain(quoted.iter().skip(1).copied()).collect();
+        let hint = if expected.is_empty() {
+            "no keys are allowed here".to_owned()
+        } else {
+            format!("expected one of: {}", expected.join(", "))
+        };
+        return Problem::at_key(path, format!("unknown key ({hint})"));
+    }
+    if message.starts_with("unknown variant `") {
+        let value = quoted.first().copied().unwrap_or_default();
+        let expected: Vec<&str> = quoted.iter().skip(1).copied().collect();
+        return Problem::at_value(path, format!("unknown value {value:?} (expected one of: {})", expected.join(", ")));
+    }
+    // Name what the file needs, not the Rust type that holds it.
+    let message = match message.rsplit_once(", expected ") {
+        Some((head, wanted)) if wanted == "a map" || wanted.starts_with("struct ") => {
+            format!("{head}, expected a table")
+        }
+        Some((head, "a sequence")) => format!("{head}, expected an array"),
+        _ => message.to_owned(),
+    };
+    Problem::at_value(path, message)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+}
+
+/// A value as serde's "invalid type" messages name it.
+fn describe(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(i) => format!("integer `{i}`"),
+        toml::Value::Float(f) => format!("floating point `{}`", num(*f)),
+        toml::Value::Boolean(b) => format!("boolean `{b}`"),
+        toml::Value::Datetime(d) => format!("datetime `{d}`"),
+        toml::Value::Array(_) => "array".to_owned(),
+        toml::Value::Table(_) => "table".to_owned(),
+    }
+}
+
+/// A number for a message: plain decimals in a readable range, else
+/// scientific notation (so 1e300 does not print 301 digits).
+pub(super) fn num(v: f64) -> String {
+    if v == 0.0 || (1e-6..1e15).contains(&v.abs()) { format!("{v}") } else { format!("{v:e}") }
+}
+
+fn opt(value: Option<f64>, default: f64, check: impl FnOnce(f64) -> Result<f64>) -> Result<f64> {
+    value.map_or(Ok(default), check)
+}
+
+fn finite(path: &KeyPath, v: f64) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Problem::at_key(path.clone(), format!("must be a finite number, got {}", num(v))))
+    }
+}
+
+fn non_negative(path: &KeyPath, v: f64) -> Result<f64> {
+    if finite(path, v)? >= 0.0 {
+        Ok(v)
+    } else {
+        Err(Problem::at_key(path.clone(), format!("must be >= 0, got {}", num(v))))
+    }
+}
+
+fn positive(path: &KeyPath, v: f64) -> Result<f64> {
+    if finite(path, v)? > 0.0 {
+        Ok(v)
+    } else {
+        Err(Problem::at_key(path.clone(), format!("must be > 0, got {}", num(v))))
+    }
+}
+
+/// In [0, 1].
+fn probability(path: &KeyPath, v: f64) -> Result<f64> {
+    if (0.0..=1.0).contains(&finite(path, v)?) {
+        Ok(v)
+    } else {
+        Err(Problem::at_key(path.clone(), format!("must be in [0, 1], got {}", num(v))))
+    }
+}
+
+/// In (0, 1].
+fn fraction(path: &KeyPath, v: f64) -> Result<f64> {
+    if finite(path, v)? > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(Problem::at_key(path.clone(), format!("must be in (0, 1], got {}", num(v))))
+    }
+}
+
+/// An integer in `lo..=hi`, converted to the field's type.
+fn int<T: TryFrom<i64>>(path: &KeyPath, v: Int, lo: i64, hi: i64) -> Result<T> {
+    let out_of_range = || {
+        let rule = if hi == i64::MAX { format!(">= {lo}") } else { format!("between {lo} and {hi}") };
+        Problem::at_key(path.clone(), format!("must be {rule}, got {}", v.0))
+    };
+    if v.0 < lo || v.0 > hi {
+        return Err(out_of_range());
+    }
+    T::try_from(v.0).map_err(|_| out_of_range())
+}

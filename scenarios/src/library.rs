@@ -1,0 +1,27 @@
+//! The shipped scenarios, compiled into the binary so that `overlaysim run
+//! quickstart` works on a fresh machine with nothing else present.
+
+/// (name, text) of every shipped scenario.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("quickstart", include_str!("../scenarios/quickstart.toml")),
+    ("chord-stable", include_str!("../scenarios/chord-stable.toml")),
+    ("chord-path-length", include_str!("../scenarios/chord-path-length.toml")),
+    ("chord-failures", include_str!("../scenarios/chord-failures.toml")),
+    ("chord-failures-no-stabilization", include_str!("../scenarios/chord-failures-no-stabilization.toml")),
+    ("chord-churn", include_str!("../scenarios/chord-churn.toml")),
+    ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
+];
+
+/// The text of a shipped scenario by name (with or without `.toml`).
+pub fn builtin(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".toml").unwrap_or(name);
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
+/// The first comment line of a scenario, or its `description`.
+pub fn describe(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("description = "))
+        .map(|d| d.trim_matches('"').to_string())
+        .unwrap_or_default()
+}

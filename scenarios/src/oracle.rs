@@ -1,0 +1,169 @@
+//! The oracle: measurements that read every live node at once.
+//!
+//! Real systems never see all their nodes at one instant; a simulator can,
+//! and these functions are that view. They know no protocol beyond
+//! [`RingView`], so Chord, DKS and the relaxed ring are measured alike.
+
+use protocols::RingView;
+use sim_core::{IdSpace, NodeId, Protocol, RingId, Simulation};
+
+/// Who is responsible for each key, exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct KeyConsistency {
+    /// Fraction of the key space claimed by two or more live nodes.
+    pub inconsistent_fraction: f64,
+    /// Fraction of the key space claimed by no live node.
+    pub unavailable_fraction: f64,
+    /// Maximal runs of keys with two or more claimants.
+    pub inconsistent_intervals: u64,
+}
+
+/// Sweeps every live node's claimed range (pred, self] over the whole key
+/// space: 0 claimants is unavailable, 1 consistent, 2 or more inconsistent.
+/// Exact (no sampling of keys), O(N log N).
+pub fn key_consistency<P: Protocol + RingView>(sim: &Simulation<P>) -> KeyConsistency {
+    let claims = sim.alive_nodes().iter().filter_map(|&n| sim.node(n).and_then(|p| p.claimed_range()));
+    sweep_claims(sim.space(), claims)
+}
+
+/// The sweep behind [`key_consistency`], over explicit (pred, self] claims.
+pub fn sweep_claims(space: IdSpace, claims: impl Iterator<Item = (RingId, RingId)>) -> KeyConsistency {
+    let size = space.size();
+    // Each claim (a, b] becomes half-open linear pieces [a+1, b+1) on [0, size).
+    let mut boundaries: Vec<(u128, i32)> = Vec::new();
+    let mut add = |start: u128, end: u128| {
+        if start < end {
+            boundaries.push((start, 1));
+            boundaries.push((end, -1));
+        }
+    };
+    for (a, b) in claims {
+        let (a, b) = (a.0 as u128, b.0 as u128);
+        if a == b {
+            add(0, size);
+        } else if a < b {
+            add(a + 1, b + 1);
+        } else {
+            add(a + 1, size);
+            add(0, b + 1);
+        }
+    }
+    boundaries.sort_unstable();
+    let mut unavailable: u128 = 0;
+    let mut inconsistent: u128 = 0;
+    let mut runs: Vec<(u128, u128)> = Vec::new();
+    let mut coverage: i32 = 0;
+    let mut position: u128 = 0;
+    let mut account = |from: u128, to: u128, coverage: i32| {
+        if to <= from {
+            return;
+        }
+        if coverage == 0 {
+            unavailable += to - from;
+        } else if coverage >= 2 {
+            inconsistent += to - from;
+            match runs.last_mut() {
+                Some(last) if last.1 == from => last.1 = to,
+                _ => runs.push((from, to)),
+            }
+        }
+    };
+    for &(at, delta) in &boundaries {
+        account(position, at, coverage);
+        position = at;
+        coverage += delta;
+    }
+    account(position, size, coverage);
+    let mut intervals = runs.len() as u64;
+    if runs.len() >= 2 && runs[0].0 == 0 && runs[runs.len() - 1].1 == size {
+        intervals -= 1; // one run that wraps through zero
+    }
+    KeyConsistency {
+        inconsistent_fraction: inconsistent as f64 / size as f64,
+        unavailable_fraction: unavailable as f64 / size as f64,
+        inconsistent_intervals: intervals,
+    }
+}
+
+/// The true successor of `key`: the first live node at or after it.
+pub fn true_successor<P: Protocol>(sim: &Simulation<P>, key: RingId) -> Option<NodeId> {
+    let ring = sim.ring();
+    ring.range(key..).next().or_else(|| ring.iter().next()).map(|(_, &n)| n)
+}
+
+/// One perfect ring: every live node is a member and its successor is the
+/// next live node in identifier order.
+pub fn is_perfect_ring<P: Protocol + RingView>(sim: &Simulation<P>) -> bool {
+    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
+    if ring.is_empty() {
+        return false;
+    }
+    ring.iter().enumerate().all(|(i, &node)| {
+        let next = ring[(i + 1) % ring.len()];
+        sim.node(node).is_some_and(|p| p.is_member() && p.successor().is_some_and(|s| s.node == next))
+    })
+}
+
+/// Members whose successor pointer is not the next live node (the PPL 2008
+/// Fig. 10 count of peers with inconsistent lookup).
+pub fn wrong_successors<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
+    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
+    ring.iter()
+        .enumerate()
+        .filter(|&(i, &node)| {
+            let next = ring[(i + 1) % ring.len()];
+            sim.node(node).is_some_and(|p| p.is_member() && p.successor().is_none_or(|s| s.node != next))
+        })
+        .count() as u64
+}
+
+/// Live nodes that completed their join.
+pub fn member_count<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
+    sim.alive_nodes().iter().filter(|&&n| sim.node(n).is_some_and(|p| p.is_member())).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(pairs: &[(u64, u64)]) -> impl Iterator<Item = (RingId, RingId)> + '_ {
+        pairs.iter().map(|&(a, b)| (RingId(a), RingId(b)))
+    }
+
+    #[test]
+    fn a_partition_of_the_ring_is_consistent() {
+        let space = IdSpace::modulus(100);
+        let k = sweep_claims(space, claims(&[(10, 40), (40, 90), (90, 10)]));
+        assert_eq!(k, KeyConsistency::default());
+    }
+
+    #[test]
+    fn overlaps_and_gaps_are_measured_exactly() {
+        let space = IdSpace::modulus(100);
+        // (10,40] and (30,50] overlap on (30,40]: 10 keys; (50,90] missing
+        // apart from (60,90]: (50,60] unavailable: 10 keys; (90,10] covered.
+        let k = sweep_claims(space, claims(&[(10, 40), (30, 50), (60, 90), (90, 10)]));
+        assert_eq!(k.inconsistent_fraction, 0.10);
+        assert_eq!(k.unavailable_fraction, 0.10);
+        assert_eq!(k.inconsistent_intervals, 1);
+    }
+
+    #[test]
+    fn a_run_through_zero_counts_once() {
+        let space = IdSpace::modulus(100);
+        // Two claims both covering (95, 5]: one inconsistent interval of 10.
+        let k = sweep_claims(space, claims(&[(90, 5), (95, 10), (10, 90)]));
+        assert_eq!(k.inconsistent_intervals, 1);
+        assert!((k.inconsistent_fraction - 0.10).abs() < 1e-12);
+        assert_eq!(k.unavailable_fraction, 0.0);
+    }
+
+    #[test]
+    fn a_lone_node_claims_everything_and_no_claims_mean_nothing_is_available() {
+        let space = IdSpace::full();
+        assert_eq!(sweep_claims(space, claims(&[(7, 7)])), KeyConsistency::default());
+        assert_eq!(sweep_claims(space, claims(&[])).unavailable_fraction, 1.0);
+        let twice = sweep_claims(space, claims(&[(7, 7), (7, 7)]));
+        assert_eq!(twice.inconsistent_fraction, 1.0);
+    }
+}

@@ -1,0 +1,560 @@
+//! The runner: one scenario, one seed, one simulation, its metrics.
+//!
+//! The runner merges four timelines into the engine's: the bootstrap (ideal,
+//! or joins one by one), the scheduled `[[events]]`, the lookup workload
+//! (a Poisson process; each event looks one random key up from two random
+//! members at the same instant) and the oracle's samples. At one instant it
+//! acts in that order, after every engine event of that instant. Everything
+//! it draws comes from its own seeded streams, so a run is a function of the
+//! scenario and the seed alone.
+
+use crate::config::{Bootstrap, EventAction, PartitionAssign, Scenario};
+use crate::oracle;
+use protocols::{Control, LookupOutcome, RingProtocol};
+use sim_core::rng::{Draw, Purpose, Stream};
+use sim_core::trace::TraceWriter;
+use sim_core::{Message, NodeId, Peer, Protocol, SimTime, Simulation};
+use std::collections::BTreeMap;
+
+/// A table: a header and rows of already formatted cells.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&str]) -> Self {
+        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+    }
+    /// The value of `column` in the first row.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        let i = self.header.iter().position(|h| h == column)?;
+        self.rows.first().map(|r| r[i].as_str())
+    }
+    /// A column parsed as f64, for every row.
+    pub fn column_f64(&self, column: &str) -> Vec<f64> {
+        let Some(i) = self.header.iter().position(|h| h == column) else { return Vec::new() };
+        self.rows.iter().filter_map(|r| r[i].parse().ok()).collect()
+    }
+}
+
+/// What a run produced. Everything except `perf` is a function of the
+/// scenario and seed.
+#[derive(Clone, Debug, Default)]
+pub struct RunResult {
+    pub summary: Table,
+    pub timeseries: Table,
+    /// hops → lookups that got an answer after that many hops.
+    pub hops: Table,
+    pub digest: String,
+    pub perf: Perf,
+}
+
+/// Wall-clock performance: the one output that differs between two runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Perf {
+    pub wall_s: f64,
+    pub events: u64,
+    pub events_per_s: f64,
+    pub peak_rss_mb: f64,
+    pub bytes_per_node: f64,
+    pub slot_bytes: usize,
+    pub event_bytes: usize,
+}
+
+impl Perf {
+    pub fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            "wall_s",
+            "events",
+            "events_per_s",
+            "peak_rss_mb",
+            "bytes_per_node",
+            "slot_bytes",
+            "event_bytes",
+        ]);
+        t.rows.push(vec![
+            format!("{:.3}", self.wall_s),
+            self.events.to_string(),
+            format!("{:.0}", self.events_per_s),
+            format!("{:.1}", self.peak_rss_mb),
+            format!("{:.0}", self.bytes_per_node),
+            self.slot_bytes.to_string(),
+            self.event_bytes.to_string(),
+        ]);
+        t
+    }
+}
+
+/// Hooks for what the run shows while it goes.
+pub trait Progress {
+    /// Called after each step of the runner with the simulated time reached.
+    fn advance(&mut self, _now: SimTime, _events: u64) {}
+}
+
+/// Shows nothing.
+#[derive(Debug, Default)]
+pub struct Quiet;
+impl Progress for Quiet {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    /// Index into the scheduled actions.
+    Action(usize),
+    Lookup,
+    Sample,
+    End,
+}
+
+#[derive(Clone, Debug)]
+enum Action {
+    BootstrapJoin,
+    Event(EventAction),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct LookupTotals {
+    lookups: u64,
+    failed: u64,
+    wrong: u64,
+    inconsistent_pairs: u64,
+    pairs: u64,
+    answered: u64,
+    hops: u64,
+    timeouts: u64,
+    latency_us: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingPair {
+    first: Option<Option<Peer>>,
+}
+
+/// Runs a ring-protocol scenario to its end.
+pub fn run<P: RingProtocol>(
+    scenario: &Scenario,
+    protocol_config: P::Config,
+    trace: Option<TraceWriter>,
+    progress: &mut dyn Progress,
+) -> RunResult {
+    #[allow(clippy::disallowed_methods)] // perf.csv is the one output that reads the clock
+    let wall_start = std::time::Instant::now();
+    let rss_before = resident_kb();
+    let mut sim: Simulation<P> = Simulation::new(scenario.sim_config(), protocol_config);
+    if let Some(trace) = trace {
+        sim.set_trace(trace);
+    }
+    let space = sim.space();
+    let duration = SimTime::from_secs_f64(scenario.duration_s);
+    let sample_every = SimTime::from_secs_f64(scenario.sample_every_s).max(SimTime(1));
+    let mut scenario_rng = Stream::new(scenario.seed, Purpose::Scenario);
+    let mut bootstrap_rng = Stream::new(scenario.seed, Purpose::Bootstrap);
+    let mut workload_rng = Stream::new(scenario.seed, Purpose::Workload);
+
+    // The scheduled actions, in time order (stable for equal times).
+    let mut actions: Vec<(SimTime, Action)> = Vec::new();
+    let initial = scenario.nodes.initial as usize;
+    match scenario.nodes.bootstrap {
+        Bootstrap::Ideal => {
+            let mut ids = sim.draw_ring_ids(initial);
+            ids.sort_unstable();
+            let base = sim.arena_len() as u32;
+            let ring: Vec<Peer> =
+                ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
+            for (k, peer) in ring.iter().enumerate() {
+                sim.spawn_with(peer.id, 0, |_, config| P::ideal(&ring, k, space, config));
+            }
+        }
+        Bootstrap::Joins => {
+            let interval = SimTime::from_millis_f64(scenario.nodes.join_interval_ms);
+            for k in 0..initial {
+                actions.push((SimTime(interval.0.saturating_mul(k as u64)), Action::BootstrapJoin));
+            }
+        }
+    }
+    let rss_after_bootstrap = resident_kb();
+    for event in &scenario.events {
+        actions.push((SimTime::from_secs_f64(event.at_s), Action::Event(event.action.clone())));
+    }
+    actions.sort_by_key(|(at, _)| *at);
+
+    let lookup_rate = scenario.workload.lookups_per_s;
+    let workload_start = SimTime::from_secs_f64(scenario.workload.start_s);
+    let next_lookup_gap = |rng: &mut Stream| SimTime::from_secs_f64(rng.exponential(1.0 / lookup_rate)).max(SimTime(1));
+    let mut next_lookup = (lookup_rate > 0.0).then(|| workload_start + next_lookup_gap(&mut workload_rng));
+    let mut next_sample = sample_every.min(duration);
+    let mut next_action = 0usize;
+
+    let kinds = P::Message::KINDS;
+    let mut timeseries = Table::new(&[
+        "time_s",
+        "alive_nodes",
+        "members",
+        "perfect_ring",
+        "rings",
+        "inconsistent_key_fraction",
+        "unavailable_key_fraction",
+        "inconsistent_intervals",
+        "wrong_successors",
+        "lookups",
+        "lookups_failed",
+        "lookups_wrong",
+        "lookups_inconsistent",
+        "messages",
+        "messages_per_s",
+        "events",
+    ]);
+    let mut totals = LookupTotals::default();
+    let mut at_last_sample = (LookupTotals::default(), 0u64, SimTime::ZERO);
+    let mut hops_histogram: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut pairs: BTreeMap<u64, PendingPair> = BTreeMap::new();
+    let mut next_pair: u64 = 0;
+    let mut reports: Vec<LookupOutcome> = Vec::new();
+    let mut samples = 0u64;
+    let mut perfect_samples = 0u64;
+    let mut inconsistent_sum = 0.0;
+    let mut unavailable_sum = 0.0;
+    let mut inconsistent_max: f64 = 0.0;
+
+    loop {
+        let mut step = (duration, Step::End);
+        if let Some((at, _)) = actions.get(next_action) {
+            step = step.min((*at, Step::Action(next_action)));
+        }
+        if let Some(at) = next_lookup {
+            step = step.min((at, Step::Lookup));
+        }
+        step = step.min((next_sample, Step::Sample));
+        let (at, what) = step;
+        sim.run_until(at);
+        collect(&mut sim, &mut reports);
+        match what {
+            Step::Action(index) => {
+                next_action += 1;
+                match actions[index].1.clone() {
+                    Action::BootstrapJoin => {
+                        let contact = sim.random_alive(&mut bootstrap_rng, |p| p.is_member());
+                        sim.spawn(contact);
+                    }
+                    Action::Event(action) => perform(&mut sim, &action, &mut scenario_rng),
+                }
+            }
+            Step::Lookup => {
+                let key = space.from_uniform(workload_rng.next_word());
+                let first = sim.random_alive(&mut workload_rng, |p| p.is_member());
+                let second = sim.random_alive(&mut workload_rng, |p| p.is_member());
+                if let (Some(a), Some(b)) = (first, second) {
+                    let pair = next_pair;
+                    next_pair += 1;
+                    pairs.insert(pair, PendingPair { first: None });
+                    totals.pairs += 1;
+                    sim.request(a, P::lookup_request(pair * 2, key));
+                    sim.request(b, P::lookup_request(pair * 2 + 1, key));
+                }
+                next_lookup = Some(at + next_lookup_gap(&mut workload_rng));
+            }
+            Step::Sample | Step::End => {}
+        }
+        collect(&mut sim, &mut reports);
+        for outcome in reports.drain(..) {
+            totals.lookups += 1;
+            totals.timeouts += outcome.timeouts as u64;
+            match outcome.result {
+                None => totals.failed += 1,
+                Some(result) => {
+                    totals.answered += 1;
+                    totals.hops += outcome.hops as u64;
+                    totals.latency_us += outcome.latency.0;
+                    *hops_histogram.entry(outcome.hops).or_default() += 1;
+                    if oracle::true_successor(&sim, outcome.key) != Some(result.node) {
+                        totals.wrong += 1;
+                    }
+                }
+            }
+            let pair = outcome.tag / 2;
+            if let Some(pending) = pairs.get_mut(&pair) {
+                match pending.first {
+                    None => pending.first = Some(outcome.result),
+                    Some(first) => {
+                        if let (Some(a), Some(b)) = (first, outcome.result)
+                            && a.node != b.node
+                        {
+                            totals.inconsistent_pairs += 1;
+                        }
+                        pairs.remove(&pair);
+                    }
+                }
+            }
+        }
+        if matches!(what, Step::Sample) || (what == Step::End && at_last_sample.2 < at) {
+            let consistency = oracle::key_consistency(&sim);
+            let perfect = oracle::is_perfect_ring(&sim);
+            let messages: u64 = sim.message_counts().iter().sum();
+            let (previous, previous_messages, previous_time) = at_last_sample;
+            let elapsed_s = (at - previous_time).as_secs_f64().max(1e-9);
+            timeseries.rows.push(vec![
+                format_secs(at),
+                sim.alive_count().to_string(),
+                oracle::member_count(&sim).to_string(),
+                u8::from(perfect).to_string(),
+                ring_count(&sim).to_string(),
+                consistency.inconsistent_fraction.to_string(),
+                consistency.unavailable_fraction.to_string(),
+                consistency.inconsistent_intervals.to_string(),
+                oracle::wrong_successors(&sim).to_string(),
+                (totals.lookups - previous.lookups).to_string(),
+                (totals.failed - previous.failed).to_string(),
+                (totals.wrong - previous.wrong).to_string(),
+                (totals.inconsistent_pairs - previous.inconsistent_pairs).to_string(),
+                (messages - previous_messages).to_string(),
+                format!("{:.3}", (messages - previous_messages) as f64 / elapsed_s),
+                sim.counters().events.to_string(),
+            ]);
+            samples += 1;
+            perfect_samples += u64::from(perfect);
+            inconsistent_sum += consistency.inconsistent_fraction;
+            unavailable_sum += consistency.unavailable_fraction;
+            inconsistent_max = inconsistent_max.max(consistency.inconsistent_fraction);
+            at_last_sample = (totals, messages, at);
+            if matches!(what, Step::Sample) {
+                next_sample = (next_sample + sample_every).min(duration);
+                if next_sample == at {
+                    next_sample = SimTime::MAX;
+                }
+            }
+        }
+        progress.advance(at, sim.counters().events);
+        if what == Step::End {
+            break;
+        }
+    }
+
+    let trace_error = sim.take_trace().and_then(|mut t| t.flush().err());
+    if let Some(error) = trace_error {
+        eprintln!("warning: the trace could not be written completely: {error}");
+    }
+
+    let messages: u64 = sim.message_counts().iter().sum();
+    let mean = |sum: f64, n: u64| if n == 0 { 0.0 } else { sum / n as f64 };
+    let mut summary_header: Vec<String> = [
+        "scenario",
+        "protocol",
+        "seed",
+        "nodes_initial",
+        "duration_s",
+        "alive_nodes",
+        "members",
+        "perfect_ring",
+        "perfect_ring_fraction",
+        "inconsistent_key_fraction",
+        "inconsistent_key_fraction_max",
+        "unavailable_key_fraction",
+        "wrong_successors",
+        "lookups",
+        "lookups_failed",
+        "lookups_wrong",
+        "lookups_unfinished",
+        "lookup_pairs",
+        "lookups_inconsistent",
+        "mean_hops",
+        "mean_timeouts",
+        "mean_lookup_latency_ms",
+        "joins",
+        "crashes",
+        "leaves",
+        "suspicions",
+        "false_suspicions",
+        "messages",
+        "messages_lost",
+        "messages_cut",
+        "events",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let counters = sim.counters();
+    let detector = &sim.detector().counters;
+    let network = &sim.network().counters;
+    let issued = totals.pairs * 2;
+    let mut summary_row: Vec<String> = vec![
+        scenario.name.clone(),
+        scenario.protocol.name().to_string(),
+        scenario.seed.to_string(),
+        scenario.nodes.initial.to_string(),
+        scenario.duration_s.to_string(),
+        sim.alive_count().to_string(),
+        oracle::member_count(&sim).to_string(),
+        u8::from(oracle::is_perfect_ring(&sim)).to_string(),
+        mean(perfect_samples as f64, samples).to_string(),
+        mean(inconsistent_sum, samples).to_string(),
+        inconsistent_max.to_string(),
+        mean(unavailable_sum, samples).to_string(),
+        oracle::wrong_successors(&sim).to_string(),
+        totals.lookups.to_string(),
+        totals.failed.to_string(),
+        totals.wrong.to_string(),
+        issued.saturating_sub(totals.lookups).to_string(),
+        totals.pairs.to_string(),
+        totals.inconsistent_pairs.to_string(),
+        format!("{:.4}", mean(totals.hops as f64, totals.answered)),
+        format!("{:.4}", mean(totals.timeouts as f64, totals.lookups)),
+        format!("{:.3}", mean(totals.latency_us as f64 / 1000.0, totals.answered)),
+        counters.joins.to_string(),
+        counters.crashes.to_string(),
+        counters.leaves.to_string(),
+        detector.suspicions.to_string(),
+        detector.false_suspicions.to_string(),
+        messages.to_string(),
+        network.lost.to_string(),
+        network.cut.to_string(),
+        counters.events.to_string(),
+    ];
+    for (kind, count) in kinds.iter().zip(sim.message_counts()) {
+        summary_header.push(format!("messages_{kind}"));
+        summary_row.push(count.to_string());
+    }
+    summary_header.push("digest".into());
+    summary_row.push(sim.digest().hex());
+    let summary = Table { header: summary_header, rows: vec![summary_row] };
+
+    let mut hops = Table::new(&["hops", "lookups"]);
+    hops.rows = hops_histogram.iter().map(|(h, n)| vec![h.to_string(), n.to_string()]).collect();
+
+    let wall_s = wall_start.elapsed().as_secs_f64();
+    let events = sim.counters().events;
+    let nodes = scenario.nodes.initial.max(1) as f64;
+    let perf = Perf {
+        wall_s,
+        events,
+        events_per_s: events as f64 / wall_s.max(1e-9),
+        peak_rss_mb: peak_resident_kb().unwrap_or(0) as f64 / 1024.0,
+        bytes_per_node: match (rss_before, rss_after_bootstrap) {
+            (Some(a), Some(b)) if scenario.nodes.bootstrap == Bootstrap::Ideal => {
+                (b.saturating_sub(a) * 1024) as f64 / nodes
+            }
+            _ => 0.0,
+        },
+        slot_bytes: Simulation::<P>::slot_bytes(),
+        event_bytes: Simulation::<P>::event_bytes(),
+    };
+    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf }
+}
+
+fn collect<P: RingProtocol>(sim: &mut Simulation<P>, into: &mut Vec<LookupOutcome>) {
+    into.extend(sim.drain_reports().filter_map(|(_, _, report)| P::lookup_outcome(&report)));
+}
+
+fn format_secs(t: SimTime) -> String {
+    let us = t.as_micros();
+    if us % 1_000_000 == 0 { (us / 1_000_000).to_string() } else { format!("{:.6}", t.as_secs_f64()) }
+}
+
+/// Chooses `count` distinct live nodes uniformly (partial Fisher–Yates).
+fn choose_alive<P: Protocol>(sim: &Simulation<P>, count: usize, rng: &mut Stream) -> Vec<NodeId> {
+    let mut pool: Vec<NodeId> = sim.alive_nodes().to_vec();
+    pool.sort_unstable();
+    let count = count.min(pool.len());
+    for i in 0..count {
+        let j = i + rng.below((pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+    }
+    pool.truncate(count);
+    pool
+}
+
+/// Performs one scheduled event.
+fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: &mut Stream) {
+    match *action {
+        EventAction::CrashFraction { fraction } => {
+            let count = (fraction * sim.alive_count() as f64).round() as usize;
+            for node in choose_alive(sim, count, rng) {
+                sim.crash(node);
+            }
+        }
+        EventAction::Crash { count } => {
+            for node in choose_alive(sim, count as usize, rng) {
+                sim.crash(node);
+            }
+        }
+        EventAction::Leave { count } => {
+            for node in choose_alive(sim, count as usize, rng) {
+                sim.leave(node);
+            }
+        }
+        EventAction::Join { count } => {
+            for _ in 0..count {
+                let contact = sim.random_alive(rng, |p| p.is_member());
+                sim.spawn(contact);
+            }
+        }
+        EventAction::Partition { groups, assign } => {
+            let space = sim.space();
+            let mut by_node: Vec<u16> = vec![0; sim.arena_len()];
+            let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
+            alive.sort_unstable();
+            for node in alive {
+                by_node[node.index()] = match assign {
+                    PartitionAssign::Random => rng.below(groups as u64) as u16,
+                    PartitionAssign::Ranges => {
+                        let id = sim.peer(node).id;
+                        ((id.0 as u128 * groups as u128) / space.size()) as u16
+                    }
+                };
+            }
+            sim.partition(groups, |node, _| by_node[node.index()]);
+        }
+        EventAction::OneWayCut { from_group, to_group } => sim.cut_one_way(from_group, to_group),
+        EventAction::Heal => sim.heal(),
+        EventAction::SetLoss { loss } => sim.set_loss(loss),
+        EventAction::StopStabilization => P::control(sim.protocol_config_mut(), Control::StopStabilization),
+        EventAction::StartStabilization => P::control(sim.protocol_config_mut(), Control::StartStabilization),
+        EventAction::StopChurn => sim.stop_churn(),
+    }
+}
+
+/// Rings: connected components of the graph whose vertices are the live
+/// members and whose edges are their successor pointers to live members.
+/// One for a healthy ring (and for one broken by a pointer to a crashed
+/// node), one per side after a partition splits it; 0 without members.
+pub fn ring_count<P: RingProtocol>(sim: &Simulation<P>) -> usize {
+    let members: Vec<NodeId> =
+        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
+    let index: BTreeMap<NodeId, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut parent: Vec<usize> = (0..members.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut components = members.len();
+    for (i, &node) in members.iter().enumerate() {
+        let successor = sim.node(node).and_then(|p| p.successor());
+        if let Some(&j) = successor.and_then(|s| index.get(&s.node)) {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+            if a != b {
+                parent[a] = b;
+                components -= 1;
+            }
+        }
+    }
+    components
+}
+
+/// Current resident memory in KiB (Linux), for bytes per node.
+fn resident_kb() -> Option<u64> {
+    status_field("VmRSS:")
+}
+
+/// Peak resident memory in KiB (Linux).
+fn peak_resident_kb() -> Option<u64> {
+    status_field("VmHWM:")
+}
+
+fn status_field(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

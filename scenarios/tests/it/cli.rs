@@ -1,0 +1,91 @@
+//! The command line: determinism of outputs, and clean failures on bad input.
+
+use crate::support::{overlaysim, stderr};
+use std::fs;
+
+const SMALL: &[&str] = &["--set", "nodes.initial=150", "--set", "duration_s=20", "--quiet"];
+
+fn run_small(dir: &std::path::Path, out: &str, seed: &str) -> std::process::Output {
+    let mut args = vec!["run", "quickstart", "--out", out, "--seed", seed];
+    args.extend_from_slice(SMALL);
+    overlaysim(&args, dir)
+}
+
+#[test]
+fn the_same_seed_writes_byte_identical_outputs_and_another_seed_another_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    for (out, seed) in [("a", "5"), ("b", "5"), ("c", "6")] {
+        let output = run_small(dir.path(), out, seed);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    for file in ["summary.csv", "timeseries.csv", "digest.txt", "hops.csv"] {
+        let a = fs::read(dir.path().join("a").join(file)).unwrap();
+        let b = fs::read(dir.path().join("b").join(file)).unwrap();
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{file} differs between two runs of one seed");
+    }
+    let digest = |d: &str| fs::read_to_string(dir.path().join(d).join("digest.txt")).unwrap();
+    assert_ne!(digest("a"), digest("c"));
+    assert!(dir.path().join("a/perf.csv").exists());
+}
+
+#[test]
+fn list_names_the_shipped_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = overlaysim(&["run", "--list"], dir.path());
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for name in ["quickstart", "chord-path-length", "chord-failures", "chord-churn"] {
+        assert!(text.contains(name), "{name} missing from --list");
+    }
+}
+
+/// Runs a bad scenario: exit status 2, one error line with the expected
+/// fragments, and no output directory.
+fn assert_rejected(file_text: Option<&str>, extra: &[&str], fragments: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = file_text {
+        fs::write(dir.path().join("bad.toml"), text).unwrap();
+    }
+    let mut args = vec!["run", "bad.toml", "--out", "out"];
+    args.extend_from_slice(extra);
+    let output = overlaysim(&args, dir.path());
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert_eq!(message.trim_end().lines().count(), 1, "not one line: {message}");
+    assert!(message.starts_with("error: "), "{message}");
+    for fragment in fragments {
+        assert!(message.contains(fragment), "{fragment:?} not in {message:?}");
+    }
+    assert!(!message.contains("panicked"), "{message}");
+    assert!(!dir.path().join("out").exists(), "an output directory was left behind");
+}
+
+const VALID: &str = "name = \"t\"\nprotocol = \"chord\"\nduration_s = 5\n\n[nodes]\ninitial = 10\n";
+
+#[test]
+fn a_malformed_file_names_file_and_line() {
+    assert_rejected(Some("name = \"t\nprotocol = \"chord\"\n"), &[], &["bad.toml:1"]);
+}
+
+#[test]
+fn an_unknown_key_names_file_line_and_key() {
+    let text = format!("{VALID}\n[churn]\ncrashes_per_sec = 1.0\n");
+    assert_rejected(Some(&text), &[], &["bad.toml:9", "churn.crashes_per_sec"]);
+}
+
+#[test]
+fn a_negative_rate_names_file_line_and_key() {
+    let text = format!("{VALID}\n[churn]\njoins_per_s = 0.5\ncrashes_per_s = -1\n");
+    assert_rejected(Some(&text), &[], &["bad.toml:10", "churn.crashes_per_s"]);
+}
+
+#[test]
+fn a_bad_override_names_the_override() {
+    assert_rejected(Some(VALID), &["--set", "churn.crashes_per_s=-2"], &["churn.crashes_per_s"]);
+}
+
+#[test]
+fn a_missing_file_is_reported() {
+    assert_rejected(None, &[], &["bad.toml"]);
+}

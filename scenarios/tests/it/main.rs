@@ -1,0 +1,6 @@
+//! Scenario-level tests: the command line, determinism, and the papers'
+//! claims measured through the full runner.
+
+mod chord_paper;
+mod cli;
+mod support;

@@ -567,6 +567,13 @@ impl Context<'_> {
         if let Some((_, assignment)) = self.overrides.iter().rev().find(|(set, _)| path.starts_with(set)) {
             return Place::Set(assignment);
         }
+        // A key that only an override brought in (an unknown `--set foo.bar`).
+        if self.spans.get(path).is_none()
+            && !path.is_root()
+            && let Some((_, assignment)) = self.overrides.iter().rev().find(|(set, _)| set.starts_with(path))
+        {
+            return Place::Set(assignment);
+        }
         if let Some(spot) = self.spans.get(path) {
             let range = match (problem.anchor, &spot.key) {
                 (Anchor::Key, Some(key)) => key,

@@ -12,10 +12,11 @@
 //!   detection delay, and the heal retracts those suspicions after the same
 //!   delay.
 //!
-//! The rate of the false-suspicion process is λ times the number of links
-//! when the previous false suspicion fired; between two of them the number of
-//! links drifts only slowly, and the memoryless draw keeps the process
-//! Poisson whenever the link count is steady.
+//! The false-suspicion process runs at rate λ·L for L links. Its next event
+//! is drawn for the current L and drawn again (the old one becomes stale)
+//! whenever L drifts by more than an eighth since the draw; the exponential
+//! gap is memoryless, so redrawing keeps the process Poisson with a rate
+//! within 12.5 % of λ·L at every instant.
 //!
 //! This module is the bookkeeping (which links exist, which are suspected,
 //! a uniform pick among them); `sim` schedules the verdicts.
@@ -62,6 +63,10 @@ pub struct Detector {
     links: BTreeMap<(NodeId, NodeId), LinkState>,
     by_peer: BTreeSet<(NodeId, NodeId)>,
     order: Vec<(NodeId, NodeId)>,
+    /// The link count the pending false-suspicion event was drawn for, and
+    /// its generation (older events are stale).
+    drawn_for_links: usize,
+    pub false_suspicion_generation: u32,
     pub counters: DetectorCounters,
 }
 
@@ -72,8 +77,20 @@ impl Detector {
             links: BTreeMap::new(),
             by_peer: BTreeSet::new(),
             order: Vec::new(),
+            drawn_for_links: 0,
+            false_suspicion_generation: 0,
             counters: DetectorCounters::default(),
         }
+    }
+
+    /// Whether the pending false-suspicion event should be drawn again: the
+    /// process is on and the link count drifted by more than an eighth.
+    pub fn false_suspicion_rate_drifted(&self) -> bool {
+        if self.config.false_suspicions_per_link_per_hour <= 0.0 {
+            return false;
+        }
+        let (now, then) = (self.order.len(), self.drawn_for_links);
+        now.abs_diff(then) * 8 > then.max(1)
     }
 
     /// Adds the link; false when it already existed.
@@ -149,15 +166,18 @@ impl Detector {
         Some(self.order[rng.below(self.order.len() as u64) as usize])
     }
 
-    /// Time to the next false suspicion for the current number of links,
-    /// or None when the process is off.
-    pub fn next_false_suspicion_in(&self, rng: &mut impl Draw) -> Option<SimTime> {
+    /// Time to the next false suspicion for the current number of links;
+    /// remembers the link count it was drawn for
+    /// and starts a new generation. None when the process is off or there is
+    /// no link (a watch will draw again).
+    pub fn next_false_suspicion_in(&mut self, rng: &mut impl Draw) -> Option<SimTime> {
         let per_hour = self.config.false_suspicions_per_link_per_hour;
-        if per_hour <= 0.0 {
+        self.drawn_for_links = self.order.len();
+        self.false_suspicion_generation = self.false_suspicion_generation.wrapping_add(1);
+        if per_hour <= 0.0 || self.order.is_empty() {
             return None;
         }
-        let links = self.order.len().max(1) as f64;
-        let mean_s = 3600.0 / (per_hour * links);
+        let mean_s = 3600.0 / (per_hour * self.order.len() as f64);
         Some(SimTime::from_secs_f64(rng.exponential(mean_s)).max(SimTime(1)))
     }
 }
@@ -206,11 +226,18 @@ mod tests {
             d.watch(NodeId(0), NodeId(i));
         }
         let mut rng = Stream::new(5, Purpose::Detector);
+        assert!(!d.false_suspicion_rate_drifted() || d.next_false_suspicion_in(&mut rng).is_some());
         let n = 20_000;
         let mean = (0..n).map(|_| d.next_false_suspicion_in(&mut rng).unwrap().as_secs_f64()).sum::<f64>() / n as f64;
         // One per link per second over ten links: a mean gap of 0.1 s.
         assert!((mean - 0.1).abs() < 0.003, "mean gap {mean}");
-        let off = Detector::new(DetectorConfig::default());
+        let mut off = Detector::new(DetectorConfig::default());
         assert_eq!(off.next_false_suspicion_in(&mut rng), None);
+        // Drift: ten links drawn for, two more is within an eighth? No: 2*8 > 10.
+        assert!(!d.false_suspicion_rate_drifted());
+        d.watch(NodeId(0), NodeId(11));
+        assert!(!d.false_suspicion_rate_drifted());
+        d.watch(NodeId(0), NodeId(12));
+        assert!(d.false_suspicion_rate_drifted());
     }
 }

@@ -46,7 +46,7 @@ enum Event<P: Protocol> {
     Timer { node: NodeId, timer: P::Timer, generation: u32 },
     Suspect { watcher: NodeId, peer: NodeId, cause: Cause },
     Alive { watcher: NodeId, peer: NodeId },
-    FalseSuspicion,
+    FalseSuspicion { generation: u32 },
     Churn(ChurnKind),
     Depart { node: NodeId },
 }
@@ -135,9 +135,6 @@ impl<P: Protocol> Simulation<P> {
             if let Some(gap) = sim.churn.next_in(kind, &mut sim.churn_rng) {
                 sim.queue.push(gap, Event::Churn(kind));
             }
-        }
-        if let Some(gap) = sim.detector.next_false_suspicion_in(&mut sim.detector_rng) {
-            sim.queue.push(gap, Event::FalseSuspicion);
         }
         sim
     }
@@ -401,7 +398,7 @@ impl<P: Protocol> Simulation<P> {
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
             Event::Suspect { watcher, peer, cause } => self.fire_suspect(watcher, peer, cause),
             Event::Alive { watcher, peer } => self.fire_alive(watcher, peer),
-            Event::FalseSuspicion => self.fire_false_suspicion(),
+            Event::FalseSuspicion { generation } => self.fire_false_suspicion(generation),
             Event::Churn(kind) => self.fire_churn(kind),
             Event::Depart { node } => self.fire_depart(node),
         }
@@ -468,7 +465,11 @@ impl<P: Protocol> Simulation<P> {
         self.dispatch(watcher, |state, ctx| state.on_alive(ctx, peer));
     }
 
-    fn fire_false_suspicion(&mut self) {
+    fn fire_false_suspicion(&mut self, generation: u32) {
+        if generation != self.detector.false_suspicion_generation {
+            self.counters.stale_events += 1;
+            return;
+        }
         if let Some((watcher, peer)) = self.detector.pick_link(&mut self.detector_rng)
             && self.is_alive(peer)
             && !self.detector.is_suspected(watcher, peer)
@@ -478,8 +479,14 @@ impl<P: Protocol> Simulation<P> {
             self.fire_suspect(watcher, peer, Cause::False);
             self.queue.push(self.now + lasts, Event::Alive { watcher, peer });
         }
+        self.draw_false_suspicion();
+    }
+
+    /// (Re)draws the next false suspicion for the current number of links.
+    fn draw_false_suspicion(&mut self) {
         if let Some(gap) = self.detector.next_false_suspicion_in(&mut self.detector_rng) {
-            self.queue.push(self.now + gap, Event::FalseSuspicion);
+            let generation = self.detector.false_suspicion_generation;
+            self.queue.push(self.now + gap, Event::FalseSuspicion { generation });
         }
     }
 
@@ -541,6 +548,9 @@ impl<P: Protocol> Simulation<P> {
         for i in 0..self.scratch.len() {
             let watcher = self.scratch[i];
             self.queue.push(self.now + delay, Event::Suspect { watcher, peer: node, cause: Cause::Crash });
+        }
+        if self.detector.false_suspicion_rate_drifted() {
+            self.draw_false_suspicion();
         }
     }
 
@@ -609,6 +619,9 @@ impl<P: Protocol> Simulation<P> {
             }
         }
         self.outbox = effects;
+        if self.detector.false_suspicion_rate_drifted() {
+            self.draw_false_suspicion();
+        }
     }
 
     /// Folds an event into the digest (and the trace, when on).

@@ -742,3 +742,14 @@ fn garbage_never_panics() {
     }
     assert!(accepted > 0, "some truncation of the full example is itself valid");
 }
+
+#[test]
+fn an_unknown_key_brought_in_by_an_override_names_the_override() {
+    let error = parse(
+        "s.toml",
+        "name = \"t\"\nprotocol = \"chord\"\nduration_s = 5\n[nodes]\ninitial = 10\n",
+        &["foo.bar=1".to_string()],
+    )
+    .unwrap_err();
+    assert!(error.message.starts_with("--set foo.bar=1: foo"), "{}", error.message);
+}

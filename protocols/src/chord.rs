@@ -325,6 +325,10 @@ impl Chord {
     fn start_lookup(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, key: RingId, first: Peer) {
         let query = self.next_query;
         self.next_query = self.next_query.wrapping_add(1);
+        if self.lookups.capacity() == 0 {
+            // Most nodes have one lookup at a time (fix_fingers): room for one.
+            self.lookups.reserve_exact(1);
+        }
         self.lookups.push(Lookup {
             query,
             purpose,

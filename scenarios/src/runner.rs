@@ -159,12 +159,10 @@ pub fn run<P: RingProtocol>(
         Bootstrap::Ideal => {
             let mut ids = sim.draw_ring_ids(initial);
             ids.sort_unstable();
-            let base = sim.arena_len() as u32;
+            let base = sim.next_node_id().0;
             let ring: Vec<Peer> =
                 ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
-            for (k, peer) in ring.iter().enumerate() {
-                sim.spawn_with(peer.id, 0, |_, config| P::ideal(&ring, k, space, config));
-            }
+            sim.spawn_all_with(&ids, 0, |k, _, config| P::ideal(&ring, k, space, config));
         }
         Bootstrap::Joins => {
             let interval = SimTime::from_millis_f64(scenario.nodes.join_interval_ms);

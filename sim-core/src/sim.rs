@@ -247,8 +247,39 @@ impl<P: Protocol> Simulation<P> {
 
     /// Creates a node at `id` whose state `make` builds, and starts it.
     pub fn spawn_with(&mut self, id: RingId, group: Group, make: impl FnOnce(Peer, &P::Config) -> P) -> NodeId {
+        let node = self.insert(id, group, make);
+        self.start(node);
+        node
+    }
+
+    /// Creates one node per identifier first, then starts them all in that
+    /// order, so that no node watches or messages one that does not exist
+    /// yet (the converged bootstrap of a whole ring).
+    pub fn spawn_all_with(
+        &mut self,
+        ids: &[RingId],
+        group: Group,
+        mut make: impl FnMut(usize, Peer, &P::Config) -> P,
+    ) -> Vec<NodeId> {
+        let nodes: Vec<NodeId> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| self.insert(id, group, |peer, config| make(k, peer, config)))
+            .collect();
+        for &node in &nodes {
+            self.start(node);
+        }
+        nodes
+    }
+
+    /// The arena handle the next created node will get.
+    pub fn next_node_id(&self) -> NodeId {
+        NodeId(u32::try_from(self.slots.len()).expect("fewer than 2^32 nodes"))
+    }
+
+    fn insert(&mut self, id: RingId, group: Group, make: impl FnOnce(Peer, &P::Config) -> P) -> NodeId {
         assert!(!self.ring.contains_key(&id), "ring id {id} is taken");
-        let node = NodeId(u32::try_from(self.slots.len()).expect("fewer than 2^32 nodes"));
+        let node = self.next_node_id();
         let peer = Peer::new(node, id);
         let state = make(peer, &self.protocol_config);
         self.slots.push(Slot {
@@ -267,9 +298,12 @@ impl<P: Protocol> Simulation<P> {
             let stay = session.draw(&mut self.churn_rng);
             self.queue.push(self.now + stay, Event::Depart { node });
         }
+        node
+    }
+
+    fn start(&mut self, node: NodeId) {
         self.record(TraceKind::Start, node, None, None);
         self.dispatch(node, |state, ctx| state.on_start(ctx));
-        node
     }
 
     /// A new node joins through `contact` (None: the first node of an

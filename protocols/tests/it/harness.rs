@@ -11,9 +11,7 @@ pub fn ideal<P: RingProtocol>(config: SimConfig, protocol: P::Config, n: usize) 
     let mut ids = sim.draw_ring_ids(n);
     ids.sort_unstable();
     let ring: Vec<Peer> = ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(k as u32), id)).collect();
-    for (k, peer) in ring.iter().enumerate() {
-        sim.spawn_with(peer.id, 0, |_, c| P::ideal(&ring, k, space, c));
-    }
+    sim.spawn_all_with(&ids, 0, |k, _, c| P::ideal(&ring, k, space, c));
     sim
 }
 

@@ -54,7 +54,8 @@
 //! `predecessor`, `notify` (stabilization); `ping`, `pong`
 //! (check_predecessor); `leaving`.
 
-use crate::ring::{Control, LookupOutcome, RingProtocol, RingView, successor_index};
+use crate::fingers::FingerTable;
+use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -195,10 +196,7 @@ pub struct Chord {
     predecessor: Option<Peer>,
     /// Closest first; never contains `me` unless the node is alone.
     successors: Arc<[Peer]>,
-    /// (finger index, node), sorted by index; fingers equal to the successor
-    /// are not stored.
-    fingers: Vec<(u8, Peer)>,
-    next_finger: u8,
+    fingers: FingerTable,
     suspected: SmallVec<[NodeId; 4]>,
     watched: SmallVec<[NodeId; 8]>,
     lookups: Vec<Lookup>,
@@ -240,7 +238,7 @@ impl Chord {
     /// of the successor list serves as fallbacks only); with fingers off, the
     /// successor list.
     fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
-        let fingers = self.fingers.iter().filter(|_| use_fingers).map(|&(_, p)| p);
+        let fingers = self.fingers.iter().filter(|_| use_fingers);
         let successors = if use_fingers { &self.successors[..1] } else { &self.successors[..] };
         fingers
             .chain(successors.iter().copied())
@@ -402,7 +400,7 @@ impl Chord {
     fn on_lookup_timeout(&mut self, ctx: &mut Ctx<'_, Self>, query: u32) {
         let Some(index) = self.lookup_index(query) else { return };
         let dead = self.lookups[index].asking.node;
-        self.fingers.retain(|(_, p)| p.node != dead);
+        self.fingers.remove(dead);
         let lookup = &mut self.lookups[index];
         lookup.timeouts += 1;
         lookup.alternates.retain(|p| p.node != dead);
@@ -434,13 +432,7 @@ impl Chord {
                 }
                 // A failed join is retried by the next stabilize tick.
             }
-            Purpose::Finger { index } => {
-                self.fingers.retain(|(i, _)| *i != index);
-                if let Some(peer) = result.filter(|p| p.node != self.me.node && *p != self.successor_peer()) {
-                    let at = self.fingers.partition_point(|(i, _)| *i < index);
-                    self.fingers.insert(at, (index, peer));
-                }
-            }
+            Purpose::Finger { index } => self.fingers.set(index, result, self.me, self.successor_peer()),
         }
     }
 
@@ -506,16 +498,7 @@ impl Chord {
     }
 
     fn fix_next_finger(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let space = ctx.space;
-        let m = space.finger_count();
-        // Fingers below `lowest` all fall in (me, succ] and equal the
-        // successor; refreshing them would be wasted lookups.
-        let gap = space.distance(self.me.id, self.successor_peer().id).max(1);
-        let lowest = (63 - gap.leading_zeros()).min(m - 1) as u8;
-        let index =
-            if self.next_finger < lowest || self.next_finger as u32 >= m { (m - 1) as u8 } else { self.next_finger };
-        self.next_finger = if index <= lowest { (m - 1) as u8 } else { index - 1 };
-        let key = space.add(self.me.id, 1u128 << index);
+        let (index, key) = self.fingers.next_to_fix(ctx.space, self.me, self.successor_peer());
         self.start_lookup(ctx, Purpose::Finger { index }, key, self.me);
     }
 
@@ -529,7 +512,7 @@ impl Chord {
         if self.predecessor.is_some_and(|p| p.node == peer) {
             self.predecessor = None;
         }
-        self.fingers.retain(|(_, p)| p.node != peer);
+        self.fingers.remove(peer);
         if self.successors.iter().any(|p| p.node == peer) {
             let rest: SmallVec<[Peer; 16]> = self.successors.iter().copied().filter(|p| p.node != peer).collect();
             self.set_successors(None, &rest, ctx.config.successor_list);
@@ -554,8 +537,7 @@ impl Protocol for Chord {
             // The first node of a ring answers for the whole ring: (me, me].
             predecessor: alone.then_some(me),
             successors: Arc::from([me].as_slice()),
-            fingers: Vec::new(),
-            next_finger: 0,
+            fingers: FingerTable::default(),
             suspected: SmallVec::new(),
             watched: SmallVec::new(),
             lookups: Vec::new(),
@@ -623,7 +605,7 @@ impl Protocol for Chord {
                 if self.predecessor.is_some_and(|p| p.node == leaving.node) {
                     self.predecessor = predecessor.filter(|p| p.node != self.me.node);
                 }
-                self.fingers.retain(|(_, p)| p.node != leaving.node);
+                self.fingers.remove(leaving.node);
                 self.sync_watches(ctx);
             }
         }
@@ -723,9 +705,7 @@ impl RingView for Chord {
         &self.successors
     }
     fn finger_peers(&self) -> Vec<Peer> {
-        let mut peers: Vec<Peer> = self.fingers.iter().map(|&(_, p)| p).collect();
-        peers.dedup();
-        peers
+        self.fingers.peers()
     }
 }
 
@@ -741,13 +721,7 @@ impl RingProtocol for Chord {
         let successors: Vec<Peer> = (1..n).map(|k| ring[(index + k) % n]).take(config.successor_list.max(1)).collect();
         node.successors = Arc::from(successors.as_slice());
         if config.fingers {
-            let successor = successors[0];
-            for i in 0..space.finger_count() {
-                let finger = ring[successor_index(ring, space.add(me.id, 1u128 << i))];
-                if finger != successor && finger != me {
-                    node.fingers.push((i as u8, finger));
-                }
-            }
+            node.fingers = FingerTable::ideal(ring, index, space, successors[0]);
         }
         node
     }

@@ -5,6 +5,8 @@
 //! measure them all the same way.
 
 pub mod chord;
+pub mod fingers;
+pub mod relaxed_ring;
 pub mod ring;
 
 pub use ring::{Control, LookupOutcome, RingProtocol, RingView};

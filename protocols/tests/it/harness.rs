@@ -75,3 +75,30 @@ pub fn predecessors_correct<P: RingProtocol>(sim: &Simulation<P>) -> bool {
         sim.node(n).is_some_and(|p| p.predecessor().is_some_and(|s| s.node == previous))
     })
 }
+
+/// Whether two live members claim a common key: each member's claim
+/// (pred, self] must not reach back past the previous claimant.
+pub fn claims_overlap<P: RingProtocol>(sim: &Simulation<P>) -> bool {
+    let space = sim.space();
+    let claims: Vec<(sim_core::RingId, sim_core::RingId)> =
+        sim.ring().values().filter_map(|&n| sim.node(n).and_then(|p| p.claimed_range())).collect();
+    if claims.len() < 2 {
+        return false;
+    }
+    claims.iter().enumerate().any(|(i, &(pred, me))| {
+        let (_, previous) = claims[(i + claims.len() - 1) % claims.len()];
+        pred == me || space.distance(pred, me) > space.distance(previous, me)
+    })
+}
+
+/// Members whose successor is not the next live node: the branch starts.
+pub fn branch_starts<P: RingProtocol>(sim: &Simulation<P>) -> usize {
+    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
+    ring.iter()
+        .enumerate()
+        .filter(|&(i, &n)| {
+            let next = ring[(i + 1) % ring.len()];
+            sim.node(n).is_some_and(|p| p.successor().is_some_and(|s| s.node != next))
+        })
+        .count()
+}

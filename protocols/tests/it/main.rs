@@ -2,3 +2,4 @@
 
 mod chord;
 mod harness;
+mod relaxed_ring;

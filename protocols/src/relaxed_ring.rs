@@ -1,0 +1,842 @@
+//! The relaxed ring (Beernet): a ring maintained by agreements of two peers
+//! at a time, with no locks and no periodic stabilization.
+//!
+//! Mejías and Van Roy, "The Relaxed-Ring: a Fault-Tolerant Topology for
+//! Structured Overlay Networks", Parallel Processing Letters 18(3), 2008,
+//! §3 (join, Algorithms 1–4), §4 (failure recovery, Algorithms 5–7), §5
+//! (lookup consistency, Theorems 1–3); Beernet's `RlxRing` component.
+//!
+//! # Responsibility
+//! A peer is responsible for (pred, self] and never names another peer as
+//! responsible: a lookup travels until it reaches the peer whose own
+//! predecessor pointer covers the key. Routing uses Chord-style fingers
+//! (refreshed one per period) and the successor list. A peer that believes
+//! the key lies in (self, succ] forwards it to its successor with the flag
+//! `last`. A peer that receives a `last` message for a key it is not
+//! responsible for sends it *backwards* to the entry of its predlist that
+//! follows the key. The predlist holds the peers that still point to it, so
+//! a lookup walks down a branch until it meets the responsible peer.
+//!
+//! # Join in two steps (PPL §3)
+//! 1. The joiner j looks up its own key and sends `join` to the responsible
+//!    peer r. If j lies in (pred(r), r), or r's predecessor is suspected, r
+//!    adopts j as predecessor. It keeps the old predecessor p in its predlist
+//!    and answers `join_ok(p, r, succlist)`. Otherwise it answers `goto`
+//!    with a better peer, or `try_later` while its own successor is
+//!    suspected.
+//! 2. j takes r as successor and p as predecessor, and sends `new_succ` to
+//!    p. If p accepts j (j ∈ (p, succ(p))), it switches its successor, tells
+//!    r `pred_no_more` (Beernet's name for the join acknowledgement), and
+//!    sends `upd_succ_list` backwards so predecessors refresh their
+//!    successor lists.
+//!
+//! If j cannot reach p (a non-transitive link), p keeps r as successor
+//! while r's predecessor is j: j sits in a *branch* rooted at r, and r's
+//! predlist keeps both p and j. If r hears no `pred_no_more` within
+//! `hint_after`, it sends p a `hint` naming the peer that follows p in its
+//! predlist. p tries it as successor with `fix`, and falls back if the link
+//! is cut.
+//!
+//! # Failure recovery (PPL §4)
+//! A peer watches its successor list, its predecessor and its predlist.
+//! Only the predecessor of a crashed peer recovers: when its successor is
+//! suspected, it takes the first live entry of its successor list and sends
+//! it `fix`. The receiver adopts the sender as predecessor if its own
+//! predecessor is suspected or the sender is closer; otherwise it keeps the
+//! sender in its predlist, as a branch. A suspected predecessor stays in
+//! place, still claiming its range, until a `fix` replaces it. A graceful
+//! leave is a crash. An `alive` after a false suspicion of the successor
+//! re-adopts it with `fix` and tells the interim successor `pred_no_more`.
+//!
+//! # Consistency (PPL §5)
+//! - **Theorem 1:** joins never break lookup consistency. Every step changes
+//!   the pointers of two peers, and a key changes responsible peer only
+//!   when the old one's `pred` moves past it.
+//! - **Theorem 2:** simultaneous failures do not break lookup consistency
+//!   when there is no partition and no false suspicion.
+//! - **Theorem 3:** the exceptions are the branch root and branch tail. A
+//!   crashed branch root, or a falsely suspected predecessor, can leave two
+//!   peers claiming a range until the branch is repaired.
+//!
+//! # Messages
+//! `route`, `found` (lookups; an answer goes back through the previous hop
+//! when the responsible peer suspects the issuer); `join`, `join_ok`, `goto`, `try_later`,
+//! `new_succ`, `pred_no_more` (join); `upd_succ_list`; `fix`, `fix_ok`
+//! (recovery); `hint` (branches).
+
+use crate::fingers::FingerTable;
+use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Parameters shared by every relaxed-ring peer of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelaxedRingConfig {
+    /// The successor list length (4 in the PPL 2008 experiments).
+    pub successor_list: usize,
+    /// Route with fingers; false routes along successor lists only.
+    pub fingers: bool,
+    /// Refresh one finger per period; zero means never.
+    pub fix_fingers_every: SimTime,
+    /// A lookup with no answer by then fails.
+    pub lookup_timeout: SimTime,
+    /// Wait before retrying a join that got `try_later` or no answer.
+    pub join_retry: SimTime,
+    /// Send a hint when no `pred_no_more` came this long after a join;
+    /// zero means never.
+    pub hint_after: SimTime,
+    /// A routed message is dropped after this many hops.
+    pub max_route_hops: u32,
+    pub randomized_timers: bool,
+}
+
+impl Default for RelaxedRingConfig {
+    fn default() -> Self {
+        RelaxedRingConfig {
+            successor_list: 4,
+            fingers: true,
+            fix_fingers_every: SimTime::from_secs(1),
+            lookup_timeout: SimTime::from_secs(5),
+            join_retry: SimTime::from_secs(1),
+            hint_after: SimTime::from_secs(2),
+            max_route_hops: 256,
+            randomized_timers: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RelaxedTimer {
+    FixFingers,
+    /// The join answer did not come, or `try_later` asked for a pause.
+    JoinRetry,
+    LookupTimeout {
+        query: u32,
+    },
+    /// Has `peer` acknowledged (`pred_no_more`) the join that replaced it?
+    HintCheck {
+        peer: NodeId,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RelaxedMessage {
+    Route {
+        key: RingId,
+        origin: Peer,
+        query: u32,
+        hops: u32,
+        last: bool,
+    },
+    /// The answer, sent to `origin`, or relayed through the previous hop
+    /// when the responsible peer suspects the origin (a cut link).
+    Found {
+        query: u32,
+        responsible: Peer,
+        hops: u32,
+        origin: Peer,
+    },
+    Join {
+        joiner: Peer,
+    },
+    JoinOk {
+        pred: Option<Peer>,
+        succ: Peer,
+        successors: Arc<[Peer]>,
+    },
+    Goto {
+        better: Peer,
+    },
+    TryLater,
+    NewSucc {
+        new_succ: Peer,
+        successors: Arc<[Peer]>,
+    },
+    PredNoMore {
+        old_pred: Peer,
+    },
+    UpdSuccList {
+        successors: Arc<[Peer]>,
+        counter: u8,
+    },
+    Fix {
+        src: Peer,
+    },
+    FixOk {
+        successors: Arc<[Peer]>,
+    },
+    Hint {
+        succ: Peer,
+    },
+}
+
+impl Message for RelaxedMessage {
+    const KINDS: &'static [&'static str] = &[
+        "route",
+        "found",
+        "join",
+        "join_ok",
+        "goto",
+        "try_later",
+        "new_succ",
+        "pred_no_more",
+        "upd_succ_list",
+        "fix",
+        "fix_ok",
+        "hint",
+    ];
+    fn kind_index(&self) -> usize {
+        match self {
+            RelaxedMessage::Route { .. } => 0,
+            RelaxedMessage::Found { .. } => 1,
+            RelaxedMessage::Join { .. } => 2,
+            RelaxedMessage::JoinOk { .. } => 3,
+            RelaxedMessage::Goto { .. } => 4,
+            RelaxedMessage::TryLater => 5,
+            RelaxedMessage::NewSucc { .. } => 6,
+            RelaxedMessage::PredNoMore { .. } => 7,
+            RelaxedMessage::UpdSuccList { .. } => 8,
+            RelaxedMessage::Fix { .. } => 9,
+            RelaxedMessage::FixOk { .. } => 10,
+            RelaxedMessage::Hint { .. } => 11,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RelaxedRequest {
+    Lookup { tag: u64, key: RingId },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RelaxedReport {
+    Lookup(LookupOutcome),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Purpose {
+    Client { tag: u64 },
+    Join,
+    Finger { index: u8 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Pending {
+    query: u32,
+    purpose: Purpose,
+    key: RingId,
+    started: SimTime,
+}
+
+/// Where a joiner stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Joining {
+    /// Part of the ring.
+    Done,
+    /// Looking up its own key.
+    LookingUp,
+    /// `join` sent to this peer; `gotos` redirections so far.
+    Asked { peer: Peer, gotos: u8 },
+}
+
+/// Redirections a joiner follows before it starts over with a lookup.
+const MAX_GOTOS: u8 = 8;
+/// Suspected peers remembered at once; the oldest is forgotten first.
+const CRASHED_CAPACITY: usize = 16;
+
+/// One relaxed-ring peer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RelaxedRing {
+    me: Peer,
+    joining: Joining,
+    contact: Option<Peer>,
+    pred: Option<Peer>,
+    /// Closest first; `[me]` when alone.
+    successors: Arc<[Peer]>,
+    /// Peers that point to this one as successor (the branch), by distance
+    /// from this peer going backwards, closest first.
+    pred_list: SmallVec<[Peer; 2]>,
+    /// Peers suspected and not yet cleared by `alive`.
+    crashed: SmallVec<[Peer; 4]>,
+    fingers: FingerTable,
+    watched: SmallVec<[NodeId; 8]>,
+    pending: Vec<Pending>,
+    next_query: u32,
+}
+
+impl RelaxedRing {
+    fn succ(&self) -> Peer {
+        self.successors.first().copied().unwrap_or(self.me)
+    }
+
+    fn is_crashed(&self, node: NodeId) -> bool {
+        self.crashed.iter().any(|p| p.node == node)
+    }
+
+    /// The ring identity of `node`, if this peer points at it anywhere.
+    fn known(&self, node: NodeId) -> Option<Peer> {
+        let pointers = self.successors.iter().chain(self.pred.iter()).chain(self.pred_list.iter()).copied();
+        pointers.chain(self.fingers.iter()).find(|p| p.node == node)
+    }
+
+    fn joined(&self) -> bool {
+        self.joining == Joining::Done
+    }
+
+    fn is_responsible(&self, space: IdSpace, key: RingId) -> bool {
+        self.joined() && self.pred.is_some_and(|p| space.in_open_closed(key, p.id, self.me.id))
+    }
+
+    /// Backward distance from this peer to `peer` (0 for itself).
+    fn behind(&self, space: IdSpace, peer: Peer) -> u64 {
+        space.distance(peer.id, self.me.id)
+    }
+
+    fn add_pred(&mut self, space: IdSpace, peer: Peer) {
+        if peer.node == self.me.node || self.pred_list.iter().any(|p| p.node == peer.node) {
+            return;
+        }
+        let distance = self.behind(space, peer);
+        let at = self.pred_list.iter().position(|&p| self.behind(space, p) > distance).unwrap_or(self.pred_list.len());
+        self.pred_list.insert(at, peer);
+    }
+
+    /// `[head, rest...]` without duplicates, suspected peers or this peer,
+    /// at most r long; `[me]` when nothing is left.
+    fn set_successors(&mut self, head: Option<Peer>, rest: &[Peer], r: usize) {
+        let mut list: SmallVec<[Peer; 8]> = SmallVec::new();
+        for peer in head.iter().chain(rest.iter()) {
+            if list.len() == r.max(1) || peer.node == self.me.node {
+                break;
+            }
+            if !list.iter().any(|p| p.node == peer.node) && !self.is_crashed(peer.node) {
+                list.push(*peer);
+            }
+        }
+        if list.is_empty() {
+            list.push(self.me);
+        }
+        if list.as_slice() != &self.successors[..] {
+            self.successors = Arc::from(list.as_slice());
+        }
+    }
+
+    fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let mut wanted: SmallVec<[NodeId; 8]> = SmallVec::new();
+        let peers = self.pred.iter().chain(self.successors.iter()).chain(self.pred_list.iter()).map(|p| p.node);
+        for node in peers.chain(self.crashed.iter().map(|p| p.node)) {
+            if node != self.me.node && !wanted.contains(&node) {
+                wanted.push(node);
+            }
+        }
+        for &node in &self.watched {
+            if !wanted.contains(&node) {
+                ctx.unwatch(node);
+            }
+        }
+        for &node in &wanted {
+            if !self.watched.contains(&node) {
+                ctx.watch(node);
+            }
+        }
+        self.watched = wanted;
+    }
+
+    fn arm(ctx: &mut Ctx<'_, Self>, timer: RelaxedTimer, period: SimTime) {
+        if period > SimTime::ZERO {
+            let after = if ctx.config.randomized_timers { ctx.jittered(period) } else { period };
+            ctx.set_timer(after, timer);
+        }
+    }
+
+    // ----- routing -----
+
+    /// The known peer closest before `key`, for greedy routing.
+    fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
+        let fingers = self.fingers.iter().filter(|_| use_fingers);
+        fingers
+            .chain(self.successors.iter().copied())
+            .filter(|p| p.node != self.me.node && !self.is_crashed(p.node) && space.in_open_open(p.id, self.me.id, key))
+            .max_by_key(|p| space.distance(self.me.id, p.id))
+    }
+
+    /// Handles a routed lookup here (`from`: the previous hop): answer it,
+    /// or pass it on.
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        key: RingId,
+        origin: Peer,
+        query: u32,
+        hops: u32,
+        last: bool,
+    ) {
+        let space = ctx.space;
+        if self.is_responsible(space, key) {
+            if origin.node == self.me.node {
+                self.answer(ctx, query, self.me, hops);
+            } else {
+                let to = if self.is_crashed(origin.node) { from } else { origin.node };
+                ctx.send(to, RelaxedMessage::Found { query, responsible: self.me, hops, origin });
+            }
+            return;
+        }
+        if hops >= ctx.config.max_route_hops || !self.joined() {
+            return; // lost: the issuer's timeout reports it
+        }
+        let (next, last) = if last {
+            // Backwards into the branch: the predlist peer that follows the key.
+            let target = self
+                .pred_list
+                .iter()
+                .copied()
+                .filter(|p| !self.is_crashed(p.node))
+                .min_by_key(|p| space.distance(key, p.id));
+            match target {
+                Some(peer) => (peer, true),
+                None => return,
+            }
+        } else if space.in_open_closed(key, self.me.id, self.succ().id) {
+            (self.succ(), true)
+        } else {
+            match self.closest_preceding(space, key, ctx.config.fingers) {
+                Some(peer) => (peer, false),
+                None => (self.succ(), true),
+            }
+        };
+        if next.node == self.me.node {
+            return;
+        }
+        ctx.send(next.node, RelaxedMessage::Route { key, origin, query, hops: hops + 1, last });
+    }
+
+    fn start_lookup(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, key: RingId, via: Peer) {
+        let query = self.next_query;
+        self.next_query = self.next_query.wrapping_add(1);
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(1);
+        }
+        self.pending.push(Pending { query, purpose, key, started: ctx.now });
+        ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::LookupTimeout { query });
+        if via.node == self.me.node {
+            self.route(ctx, self.me.node, key, self.me, query, 0, false);
+        } else {
+            ctx.send(via.node, RelaxedMessage::Route { key, origin: self.me, query, hops: 1, last: false });
+        }
+    }
+
+    fn answer(&mut self, ctx: &mut Ctx<'_, Self>, query: u32, responsible: Peer, hops: u32) {
+        let Some(index) = self.pending.iter().position(|p| p.query == query) else { return };
+        let pending = self.pending.swap_remove(index);
+        ctx.cancel_timer(RelaxedTimer::LookupTimeout { query });
+        self.finish(ctx, pending, Some(responsible), hops);
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<'_, Self>, pending: Pending, result: Option<Peer>, hops: u32) {
+        match pending.purpose {
+            Purpose::Client { tag } => ctx.report(RelaxedReport::Lookup(LookupOutcome {
+                tag,
+                key: pending.key,
+                result,
+                hops,
+                timeouts: u32::from(result.is_none()),
+                latency: ctx.now - pending.started,
+            })),
+            Purpose::Join => match result {
+                Some(peer) if self.joining == Joining::LookingUp => self.ask_to_join(ctx, peer, 0),
+                _ => {
+                    if self.joining == Joining::LookingUp {
+                        ctx.set_timer(ctx.config.join_retry, RelaxedTimer::JoinRetry);
+                    }
+                }
+            },
+            Purpose::Finger { index } => self.fingers.set(index, result, self.me, self.succ()),
+        }
+    }
+
+    // ----- join -----
+
+    fn start_join(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if let Some(contact) = self.contact {
+            self.joining = Joining::LookingUp;
+            self.start_lookup(ctx, Purpose::Join, self.me.id, contact);
+        }
+    }
+
+    fn ask_to_join(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer, gotos: u8) {
+        self.joining = Joining::Asked { peer, gotos };
+        ctx.send(peer.node, RelaxedMessage::Join { joiner: self.me });
+        ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::JoinRetry);
+    }
+
+    fn on_join(&mut self, ctx: &mut Ctx<'_, Self>, joiner: Peer) {
+        let space = ctx.space;
+        if !self.joined() || self.is_crashed(self.succ().node) {
+            ctx.send(joiner.node, RelaxedMessage::TryLater);
+            return;
+        }
+        let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
+        let better = self.pred.is_none_or(|p| space.in_open_open(joiner.id, p.id, self.me.id));
+        if !(pred_gone || better) {
+            // Not ours: point the joiner at the peer that should know better.
+            let goto = if space.in_open_closed(joiner.id, self.me.id, self.succ().id) {
+                self.succ()
+            } else {
+                self.pred.unwrap_or(self.succ())
+            };
+            ctx.send(joiner.node, RelaxedMessage::Goto { better: goto });
+            return;
+        }
+        let old_pred = self.pred.filter(|p| !self.is_crashed(p.node));
+        ctx.send(
+            joiner.node,
+            RelaxedMessage::JoinOk { pred: old_pred, succ: self.me, successors: self.successors.clone() },
+        );
+        if let Some(old) = old_pred.filter(|p| p.node != self.me.node) {
+            self.add_pred(space, old);
+            if ctx.config.hint_after > SimTime::ZERO {
+                ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer: old.node });
+            }
+        }
+        self.pred = Some(joiner);
+        self.add_pred(space, joiner);
+        if self.succ().node == self.me.node {
+            // Alone until now: the joiner is also the successor.
+            self.set_successors(Some(joiner), &[], ctx.config.successor_list);
+        }
+        self.sync_watches(ctx);
+    }
+
+    fn on_join_ok(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, pred: Option<Peer>, succ: Peer, list: &[Peer]) {
+        if !matches!(self.joining, Joining::Asked { peer, .. } if peer.node == from) {
+            return;
+        }
+        ctx.cancel_timer(RelaxedTimer::JoinRetry);
+        self.joining = Joining::Done;
+        self.set_successors(Some(succ), list, ctx.config.successor_list);
+        match pred.filter(|p| p.node != self.me.node) {
+            Some(p) => {
+                self.pred = Some(p);
+                self.add_pred(ctx.space, p);
+                ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
+            }
+            None => self.pred = None,
+        }
+        self.sync_watches(ctx);
+        Self::arm(ctx, RelaxedTimer::FixFingers, ctx.config.fix_fingers_every);
+    }
+
+    fn on_new_succ(&mut self, ctx: &mut Ctx<'_, Self>, new_succ: Peer, list: &[Peer]) {
+        let old = self.succ();
+        let closer = old.node == self.me.node || ctx.space.in_open_open(new_succ.id, self.me.id, old.id);
+        if !closer || self.is_crashed(new_succ.node) {
+            return;
+        }
+        self.set_successors(Some(new_succ), list, ctx.config.successor_list);
+        if old.node != self.me.node {
+            ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+        }
+        self.propagate_successors(ctx, ctx.config.successor_list as u8);
+        self.sync_watches(ctx);
+    }
+
+    /// Sends the successor list backwards, `counter` more steps.
+    fn propagate_successors(&self, ctx: &mut Ctx<'_, Self>, counter: u8) {
+        if let Some(p) = self.pred.filter(|p| p.node != self.me.node && !self.is_crashed(p.node)) {
+            ctx.send(p.node, RelaxedMessage::UpdSuccList { successors: self.successors.clone(), counter });
+        }
+    }
+
+    // ----- recovery -----
+
+    /// Adopts `peer` as successor and asks it to take us as predecessor.
+    fn fix_to(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer, rest: &[Peer]) {
+        self.set_successors(Some(peer), rest, ctx.config.successor_list);
+        let succ = self.succ();
+        if succ.node != self.me.node {
+            ctx.send(succ.node, RelaxedMessage::Fix { src: self.me });
+        }
+        self.sync_watches(ctx);
+    }
+
+    fn on_fix(&mut self, ctx: &mut Ctx<'_, Self>, src: Peer) {
+        let space = ctx.space;
+        self.add_pred(space, src);
+        let adopt = match self.pred {
+            None => true,
+            Some(p) => {
+                p.node == src.node
+                    || p.node == self.me.node
+                    || self.is_crashed(p.node)
+                    || space.in_open_open(src.id, p.id, self.me.id)
+            }
+        };
+        if adopt {
+            self.pred = Some(src);
+            ctx.send(src.node, RelaxedMessage::FixOk { successors: self.successors.clone() });
+        }
+        if self.succ().node == self.me.node {
+            self.set_successors(Some(src), &[], ctx.config.successor_list);
+        }
+        self.sync_watches(ctx);
+    }
+
+    fn forget(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        if !self.is_crashed(peer)
+            && let Some(known) = self.known(peer)
+        {
+            if self.crashed.len() == CRASHED_CAPACITY {
+                self.crashed.remove(0);
+            }
+            self.crashed.push(known);
+        }
+        self.fingers.remove(peer);
+        self.pred_list.retain(|p| p.node != peer);
+        let was_succ = self.succ().node == peer;
+        if self.successors.iter().any(|p| p.node == peer) {
+            let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().filter(|p| p.node != peer).collect();
+            self.set_successors(None, &rest, ctx.config.successor_list);
+        }
+        if was_succ && self.joined() {
+            let succ = self.succ();
+            if succ.node != self.me.node {
+                ctx.send(succ.node, RelaxedMessage::Fix { src: self.me });
+            }
+        }
+        if self.pred.is_some_and(|p| p.node == peer) {
+            // Keep claiming the range until a fix replaces the dead
+            // predecessor, unless a closer live peer of the branch points here.
+            if let Some(&closest) = self.pred_list.first() {
+                self.pred = Some(closest);
+            }
+        }
+        self.sync_watches(ctx);
+    }
+}
+
+impl Protocol for RelaxedRing {
+    type Config = RelaxedRingConfig;
+    type Message = RelaxedMessage;
+    type Timer = RelaxedTimer;
+    type Request = RelaxedRequest;
+    type Report = RelaxedReport;
+
+    fn create(me: Peer, contact: Option<Peer>, _config: &RelaxedRingConfig) -> Self {
+        let alone = contact.is_none();
+        RelaxedRing {
+            me,
+            joining: if alone { Joining::Done } else { Joining::LookingUp },
+            contact,
+            pred: alone.then_some(me),
+            successors: Arc::from([me].as_slice()),
+            pred_list: SmallVec::new(),
+            crashed: SmallVec::new(),
+            fingers: FingerTable::default(),
+            watched: SmallVec::new(),
+            pending: Vec::new(),
+            next_query: 0,
+        }
+    }
+
+    fn is_member(&self) -> bool {
+        self.joined()
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.joined() {
+            self.sync_watches(ctx);
+            Self::arm(ctx, RelaxedTimer::FixFingers, ctx.config.fix_fingers_every);
+        } else {
+            self.start_join(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: RelaxedMessage) {
+        match message {
+            RelaxedMessage::Route { key, origin, query, hops, last } => {
+                self.route(ctx, from, key, origin, query, hops, last)
+            }
+            RelaxedMessage::Found { query, responsible, hops, origin } => {
+                if origin.node == self.me.node {
+                    self.answer(ctx, query, responsible, hops);
+                } else {
+                    ctx.send(origin.node, RelaxedMessage::Found { query, responsible, hops, origin });
+                }
+            }
+            RelaxedMessage::Join { joiner } => self.on_join(ctx, joiner),
+            RelaxedMessage::JoinOk { pred, succ, successors } => self.on_join_ok(ctx, from, pred, succ, &successors),
+            RelaxedMessage::Goto { better } => {
+                if let Joining::Asked { peer, gotos } = self.joining
+                    && peer.node == from
+                {
+                    ctx.cancel_timer(RelaxedTimer::JoinRetry);
+                    if gotos < MAX_GOTOS && better.node != self.me.node {
+                        self.ask_to_join(ctx, better, gotos + 1);
+                    } else {
+                        self.start_join(ctx);
+                    }
+                }
+            }
+            RelaxedMessage::TryLater => {
+                if matches!(self.joining, Joining::Asked { peer, .. } if peer.node == from) {
+                    self.joining = Joining::LookingUp;
+                    ctx.set_timer(ctx.config.join_retry, RelaxedTimer::JoinRetry);
+                }
+            }
+            RelaxedMessage::NewSucc { new_succ, successors } => self.on_new_succ(ctx, new_succ, &successors),
+            RelaxedMessage::PredNoMore { old_pred } => {
+                self.pred_list.retain(|p| p.node != old_pred.node);
+                ctx.cancel_timer(RelaxedTimer::HintCheck { peer: old_pred.node });
+                self.sync_watches(ctx);
+            }
+            RelaxedMessage::UpdSuccList { successors, counter } => {
+                if self.succ().node == from {
+                    let before = self.successors.clone();
+                    let succ = self.succ();
+                    self.set_successors(Some(succ), &successors, ctx.config.successor_list);
+                    if counter > 0 && self.successors != before {
+                        self.propagate_successors(ctx, counter - 1);
+                    }
+                    self.sync_watches(ctx);
+                }
+            }
+            RelaxedMessage::Fix { src } => self.on_fix(ctx, src),
+            RelaxedMessage::FixOk { successors } => {
+                if self.succ().node == from {
+                    let succ = self.succ();
+                    self.set_successors(Some(succ), &successors, ctx.config.successor_list);
+                    self.propagate_successors(ctx, ctx.config.successor_list as u8);
+                    self.sync_watches(ctx);
+                }
+            }
+            RelaxedMessage::Hint { succ } => {
+                let old = self.succ();
+                if self.joined() && !self.is_crashed(succ.node) && ctx.space.in_open_open(succ.id, self.me.id, old.id) {
+                    let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().collect();
+                    self.fix_to(ctx, succ, &rest);
+                    ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: RelaxedTimer) {
+        match timer {
+            RelaxedTimer::FixFingers => {
+                let busy = self.pending.iter().any(|p| matches!(p.purpose, Purpose::Finger { .. }));
+                if ctx.config.fingers && self.joined() && !busy && self.succ().node != self.me.node {
+                    let (index, key) = self.fingers.next_to_fix(ctx.space, self.me, self.succ());
+                    self.start_lookup(ctx, Purpose::Finger { index }, key, self.me);
+                }
+                Self::arm(ctx, timer, ctx.config.fix_fingers_every);
+            }
+            RelaxedTimer::JoinRetry => {
+                if !self.joined() {
+                    self.pending.retain(|p| p.purpose != Purpose::Join);
+                    self.start_join(ctx);
+                }
+            }
+            RelaxedTimer::LookupTimeout { query } => {
+                if let Some(index) = self.pending.iter().position(|p| p.query == query) {
+                    let pending = self.pending.swap_remove(index);
+                    self.finish(ctx, pending, None, 0);
+                }
+            }
+            RelaxedTimer::HintCheck { peer } => {
+                let still_branch = self.pred.is_some_and(|p| p.node != peer) && !self.is_crashed(peer);
+                let Some(index) = self.pred_list.iter().position(|p| p.node == peer) else { return };
+                // The peer after `peer` in the predlist (closer to us) is the
+                // better successor it missed.
+                if still_branch && index > 0 {
+                    let better = self.pred_list[index - 1];
+                    ctx.send(peer, RelaxedMessage::Hint { succ: better });
+                }
+            }
+        }
+    }
+
+    fn on_suspect(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        self.forget(ctx, peer);
+    }
+
+    fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        let Some(index) = self.crashed.iter().position(|p| p.node == peer) else { return };
+        let known = self.crashed.remove(index);
+        // A successor wrongly given up: take it back if it is closer.
+        {
+            let old = self.succ();
+            if self.joined() && ctx.space.in_open_open(known.id, self.me.id, old.id) {
+                let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().collect();
+                self.fix_to(ctx, known, &rest);
+                ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+            }
+        }
+        self.sync_watches(ctx);
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: RelaxedRequest) {
+        match request {
+            RelaxedRequest::Lookup { tag, key } => {
+                if self.joined() {
+                    self.start_lookup(ctx, Purpose::Client { tag }, key, self.me);
+                } else {
+                    let outcome =
+                        LookupOutcome { tag, key, result: None, hops: 0, timeouts: 0, latency: SimTime::ZERO };
+                    ctx.report(RelaxedReport::Lookup(outcome));
+                }
+            }
+        }
+    }
+}
+
+impl RingView for RelaxedRing {
+    fn ring_id(&self) -> RingId {
+        self.me.id
+    }
+    fn predecessor(&self) -> Option<Peer> {
+        self.pred
+    }
+    fn successor_list(&self) -> &[Peer] {
+        &self.successors
+    }
+    fn finger_peers(&self) -> Vec<Peer> {
+        self.fingers.peers()
+    }
+}
+
+impl RingProtocol for RelaxedRing {
+    fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &RelaxedRingConfig) -> Self {
+        let me = ring[index];
+        let n = ring.len();
+        let mut node = RelaxedRing::create(me, None, config);
+        if n == 1 {
+            return node;
+        }
+        let pred = ring[(index + n - 1) % n];
+        node.pred = Some(pred);
+        node.pred_list.push(pred);
+        let successors: Vec<Peer> = (1..n).map(|k| ring[(index + k) % n]).take(config.successor_list.max(1)).collect();
+        node.successors = Arc::from(successors.as_slice());
+        if config.fingers {
+            node.fingers = FingerTable::ideal(ring, index, space, successors[0]);
+        }
+        node
+    }
+
+    fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {
+        RelaxedRequest::Lookup { tag, key }
+    }
+
+    fn lookup_outcome(report: &RelaxedReport) -> Option<LookupOutcome> {
+        match report {
+            RelaxedReport::Lookup(outcome) => Some(*outcome),
+        }
+    }
+
+    fn control(_config: &mut RelaxedRingConfig, _control: Control) {
+        // No periodic stabilization to stop or start.
+    }
+}

@@ -423,12 +423,12 @@ impl Chord {
                 latency: ctx.now - lookup.started,
             })),
             Purpose::Join => {
+                // SIGCOMM 2001 Fig. 6: the joiner only learns its successor;
+                // stabilization does the rest.
                 if let Some(successor) = result.filter(|s| s.node != self.me.node) {
                     self.joined = true;
                     self.set_successors(Some(successor), &[], ctx.config.successor_list);
                     self.sync_watches(ctx);
-                    // Stabilize at once rather than a period later.
-                    ctx.send(successor.node, ChordMessage::GetPredecessor);
                 }
                 // A failed join is retried by the next stabilize tick.
             }
@@ -729,6 +729,13 @@ impl RingProtocol for Chord {
     fn lookup_request(tag: u64, key: RingId) -> ChordRequest {
         ChordRequest::Lookup { tag, key }
     }
+
+    fn maintenance_request() -> Option<ChordRequest> {
+        Some(ChordRequest::StabilizeNow)
+    }
+
+    /// Stabilization traffic, which PPL 2008 Fig. 11 compares.
+    const BUILD_KINDS: &'static [&'static str] = &["get_predecessor", "predecessor", "notify"];
 
     fn lookup_outcome(report: &ChordReport) -> Option<LookupOutcome> {
         match report {

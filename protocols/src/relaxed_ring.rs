@@ -21,7 +21,8 @@
 //! 1. The joiner j looks up its own key and sends `join` to the responsible
 //!    peer r. If j lies in (pred(r), r), or r's predecessor is suspected, r
 //!    adopts j as predecessor. It keeps the old predecessor p in its predlist
-//!    and answers `join_ok(p, r, succlist)`. Otherwise it answers `goto`
+//!    and answers `join_ok(p, succlist, fingers)`; its fingers seed the
+//!    joiner's. Otherwise it answers `goto`
 //!    with a better peer, or `try_later` while its own successor is
 //!    suspected.
 //! 2. j takes r as successor and p as predecessor, and sends `new_succ` to
@@ -140,10 +141,13 @@ pub enum RelaxedMessage {
     Join {
         joiner: Peer,
     },
+    /// From the responsible peer, which becomes the joiner's successor; it
+    /// passes its fingers along, which suit the joiner too (SIGCOMM 2001
+    /// §4.4 initializes a joiner's fingers the same way).
     JoinOk {
         pred: Option<Peer>,
-        succ: Peer,
         successors: Arc<[Peer]>,
+        fingers: Arc<FingerTable>,
     },
     Goto {
         better: Peer,
@@ -490,10 +494,17 @@ impl RelaxedRing {
             ctx.send(joiner.node, RelaxedMessage::Goto { better: goto });
             return;
         }
-        let old_pred = self.pred.filter(|p| !self.is_crashed(p.node));
+        // The old predecessor goes along even when suspected here: the
+        // suspicion may be this peer's alone (a cut link), and the joiner's
+        // own detector judges it.
+        let old_pred = self.pred;
         ctx.send(
             joiner.node,
-            RelaxedMessage::JoinOk { pred: old_pred, succ: self.me, successors: self.successors.clone() },
+            RelaxedMessage::JoinOk {
+                pred: old_pred,
+                successors: self.successors.clone(),
+                fingers: Arc::new(self.fingers.clone()),
+            },
         );
         if let Some(old) = old_pred.filter(|p| p.node != self.me.node) {
             self.add_pred(space, old);
@@ -510,13 +521,25 @@ impl RelaxedRing {
         self.sync_watches(ctx);
     }
 
-    fn on_join_ok(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, pred: Option<Peer>, succ: Peer, list: &[Peer]) {
-        if !matches!(self.joining, Joining::Asked { peer, .. } if peer.node == from) {
+    fn on_join_ok(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        pred: Option<Peer>,
+        list: &[Peer],
+        fingers: &FingerTable,
+    ) {
+        let Joining::Asked { peer: succ, .. } = self.joining else { return };
+        if succ.node != from {
             return;
         }
         ctx.cancel_timer(RelaxedTimer::JoinRetry);
         self.joining = Joining::Done;
         self.set_successors(Some(succ), list, ctx.config.successor_list);
+        if ctx.config.fingers {
+            self.fingers = fingers.clone();
+            self.fingers.remove(self.me.node);
+        }
         match pred.filter(|p| p.node != self.me.node) {
             Some(p) => {
                 self.pred = Some(p);
@@ -667,7 +690,9 @@ impl Protocol for RelaxedRing {
                 }
             }
             RelaxedMessage::Join { joiner } => self.on_join(ctx, joiner),
-            RelaxedMessage::JoinOk { pred, succ, successors } => self.on_join_ok(ctx, from, pred, succ, &successors),
+            RelaxedMessage::JoinOk { pred, successors, fingers } => {
+                self.on_join_ok(ctx, from, pred, &successors, &fingers)
+            }
             RelaxedMessage::Goto { better } => {
                 if let Joining::Asked { peer, gotos } = self.joining
                     && peer.node == from
@@ -829,6 +854,10 @@ impl RingProtocol for RelaxedRing {
     fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {
         RelaxedRequest::Lookup { tag, key }
     }
+
+    /// The two-step join (PPL 2008 Fig. 9: about 4N).
+    const BUILD_KINDS: &'static [&'static str] = &["join", "join_ok", "new_succ", "pred_no_more"];
+    const HINT_KINDS: &'static [&'static str] = &["hint"];
 
     fn lookup_outcome(report: &RelaxedReport) -> Option<LookupOutcome> {
         match report {

@@ -59,6 +59,16 @@ pub trait RingProtocol: RingView {
     /// predecessor, successor list and fingers.
     fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &Self::Config) -> Self;
     fn lookup_request(tag: u64, key: RingId) -> Self::Request;
+    /// One round of periodic maintenance at a node, if the protocol has any
+    /// (the PPL 2008 Chord baseline stabilizes all nodes every s joins).
+    fn maintenance_request() -> Option<Self::Request> {
+        None
+    }
+    /// The message kinds the protocol's paper counts as the cost of
+    /// building the ring (PPL 2008 Figs. 9 and 11).
+    const BUILD_KINDS: &'static [&'static str];
+    /// The message kinds that shorten branches (PPL 2008 Fig. 9).
+    const HINT_KINDS: &'static [&'static str] = &[];
     fn lookup_outcome(report: &Self::Report) -> Option<LookupOutcome>;
     fn control(config: &mut Self::Config, control: Control);
 }

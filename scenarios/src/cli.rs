@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use protocols::chord::{Chord, ChordConfig};
+use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use sim_core::SimTime;
 use sim_core::trace::TraceWriter;
 use std::path::{Path, PathBuf};
@@ -229,8 +230,21 @@ pub fn run_scenario(
             };
             Ok(runner::run::<Chord>(scenario, config, trace, progress))
         }
+        (ProtocolName::RelaxedRing, ProtocolParams::RelaxedRing(params)) => {
+            let config = RelaxedRingConfig {
+                successor_list: params.successor_list,
+                fingers: params.fingers,
+                fix_fingers_every: SimTime::from_secs_f64(params.fix_fingers_every_s),
+                lookup_timeout: SimTime::from_millis_f64(params.lookup_timeout_ms),
+                join_retry: SimTime::from_millis_f64(params.join_retry_ms),
+                hint_after: SimTime::from_millis_f64(params.hint_after_ms),
+                max_route_hops: params.max_route_hops,
+                randomized_timers: params.randomized_timers,
+            };
+            Ok(runner::run::<RelaxedRing>(scenario, config, trace, progress))
+        }
         (protocol, _) => Err(Failure::input(format!(
-            "{}: protocol `{}` is not implemented yet (available: chord)",
+            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring)",
             scenario.name,
             protocol.name()
         ))),

@@ -142,6 +142,29 @@ pub struct Nodes {
     pub bootstrap: Bootstrap,
     /// `join_interval_ms`: the gap between joins when bootstrapping by joins, >= 0 [100].
     pub join_interval_ms: f64,
+    /// `join_interval_start_ms`: the first gap; each gap halves until it
+    /// reaches `join_interval_ms` (the PPL 2008 schedule: 640 ms, halving,
+    /// then 10 ms) [none: constant gaps].
+    pub join_interval_start_ms: Option<f64>,
+    /// `connectivity`: the probability that a joiner can reach its
+    /// predecessor; otherwise the link between them is cut both ways, in
+    /// [0, 1] [1].
+    pub connectivity: f64,
+    /// `join_via`: how a joiner finds its contact ["random"].
+    pub join_via: JoinVia,
+}
+
+/// A joiner's contact (`nodes.join_via`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinVia {
+    /// A random member: the join starts with a full lookup.
+    Random,
+    /// The closest member before the joiner's identifier that it can reach:
+    /// a bootstrap service that places joiners at once, so that an
+    /// experiment measures ring maintenance rather than routing (the PPL
+    /// 2008 bootstrap).
+    Nearest,
 }
 
 /// How the initial population is built (`nodes.bootstrap`).
@@ -166,8 +189,8 @@ pub struct Ring {
 pub enum ProtocolParams {
     /// Chord's parameters.
     Chord(ChordParams),
-    /// The relaxed ring takes no parameters yet.
-    RelaxedRing,
+    /// The relaxed ring's parameters.
+    RelaxedRing(RelaxedRingParams),
     /// DKS takes no parameters yet.
     Dks,
     /// PALTA takes no parameters yet.
@@ -179,7 +202,7 @@ impl ProtocolParams {
     pub fn defaults(protocol: ProtocolName) -> Self {
         match protocol {
             ProtocolName::Chord => ProtocolParams::Chord(ChordParams::default()),
-            ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing,
+            ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing(RelaxedRingParams::default()),
             ProtocolName::Dks => ProtocolParams::Dks,
             ProtocolName::Palta => ProtocolParams::Palta,
         }
@@ -213,6 +236,47 @@ pub struct ChordParams {
     pub max_lookup_hops: u32,
     /// `randomized_timers`: jitter the periodic timers [true].
     pub randomized_timers: bool,
+    /// `stabilize_every_joins`: during a bootstrap by joins, one
+    /// stabilization round over all members after every s joins (the PPL
+    /// 2008 Chord baseline); 0 = off [0].
+    pub stabilize_every_joins: u32,
+}
+
+/// The relaxed ring's `[protocol_params]`; a period of 0 means never.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelaxedRingParams {
+    /// `successor_list`: successor-list length, 1..=64 [4].
+    pub successor_list: usize,
+    /// `fingers`: keep a finger table [true].
+    pub fingers: bool,
+    /// `fix_fingers_every_s`: finger-repair period, >= 0 [1].
+    pub fix_fingers_every_s: f64,
+    /// `lookup_timeout_ms`: a lookup with no answer by then fails, > 0 [5000].
+    pub lookup_timeout_ms: f64,
+    /// `join_retry_ms`: pause before a join is retried, > 0 [1000].
+    pub join_retry_ms: f64,
+    /// `hint_after_ms`: hint a predecessor that did not acknowledge a join
+    /// this long after it, >= 0, 0 = never [2000].
+    pub hint_after_ms: f64,
+    /// `max_route_hops`: a routed message is dropped past this, 1..=100000 [256].
+    pub max_route_hops: u32,
+    /// `randomized_timers`: jitter the periodic timers [true].
+    pub randomized_timers: bool,
+}
+
+impl Default for RelaxedRingParams {
+    fn default() -> Self {
+        RelaxedRingParams {
+            successor_list: 4,
+            fingers: true,
+            fix_fingers_every_s: 1.0,
+            lookup_timeout_ms: 5000.0,
+            join_retry_ms: 1000.0,
+            hint_after_ms: 2000.0,
+            max_route_hops: 256,
+            randomized_timers: true,
+        }
+    }
 }
 
 impl Default for ChordParams {
@@ -226,6 +290,7 @@ impl Default for ChordParams {
             lookup_timeout_ms: 500.0,
             max_lookup_hops: 64,
             randomized_timers: true,
+            stabilize_every_joins: 0,
         }
     }
 }

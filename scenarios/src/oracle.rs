@@ -117,6 +117,69 @@ pub fn wrong_successors<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
         .count() as u64
 }
 
+/// Branches of a relaxed ring (PPL 2008 Figs. 7 and 8): a branch starts
+/// at a member whose successor is not the next live member; its size is
+/// the number of members skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Branches {
+    pub branches: u64,
+    pub skipped: u64,
+}
+
+impl Branches {
+    /// Sum of sizes over branches.
+    pub fn average_size(&self) -> f64 {
+        if self.branches == 0 { 0.0 } else { self.skipped as f64 / self.branches as f64 }
+    }
+    /// Sum of sizes over all peers, core peers counted as branches of size 0:
+    /// skipped / (branches + members − skipped).
+    pub fn total_average_size(&self, members: usize) -> f64 {
+        let denominator = self.branches as f64 + members as f64 - self.skipped as f64;
+        if denominator <= 0.0 { 0.0 } else { self.skipped as f64 / denominator }
+    }
+}
+
+pub fn branches<P: Protocol + RingView>(sim: &Simulation<P>) -> Branches {
+    let members: Vec<NodeId> =
+        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
+    let position: std::collections::BTreeMap<NodeId, usize> =
+        members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let n = members.len();
+    let mut result = Branches::default();
+    for (i, &node) in members.iter().enumerate() {
+        let Some(successor) = sim.node(node).and_then(|p| p.successor()) else { continue };
+        let Some(&j) = position.get(&successor.node) else { continue };
+        let skipped = (j + n - i - 1) % n;
+        if skipped > 0 && successor.node != node {
+            result.branches += 1;
+            result.skipped += skipped as u64;
+        }
+    }
+    result
+}
+
+/// Members whose successor is not the first live member after them that
+/// they can reach both ways (PPL 2008 Fig. 10's peers with inconsistent
+/// lookup: a relaxed-ring peer that cannot reach the peer in its branch is
+/// not counted).
+pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
+    let members: Vec<NodeId> =
+        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
+    let network = sim.network();
+    let n = members.len();
+    let mut count = 0;
+    for (i, &node) in members.iter().enumerate() {
+        let reachable = (1..n)
+            .map(|k| members[(i + k) % n])
+            .find(|&other| network.can_reach(node, other) && network.can_reach(other, node));
+        let successor = sim.node(node).and_then(|p| p.successor()).map(|s| s.node);
+        if reachable.is_some() && successor != reachable {
+            count += 1;
+        }
+    }
+    count
+}
+
 /// Live nodes that completed their join.
 pub fn member_count<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
     sim.alive_nodes().iter().filter(|&&n| sim.node(n).is_some_and(|p| p.is_member())).count()
@@ -128,6 +191,16 @@ mod tests {
 
     fn claims(pairs: &[(u64, u64)]) -> impl Iterator<Item = (RingId, RingId)> + '_ {
         pairs.iter().map(|&(a, b)| (RingId(a), RingId(b)))
+    }
+
+    #[test]
+    fn branch_averages_follow_the_paper_definitions() {
+        // Reference: PPL 2008 Fig. 8 — 3 branches skipping 5 peers in 100:
+        // average 5/3, total average 5 / (3 + 100 − 5).
+        let b = Branches { branches: 3, skipped: 5 };
+        assert!((b.average_size() - 5.0 / 3.0).abs() < 1e-12);
+        assert!((b.total_average_size(100) - 5.0 / 98.0).abs() < 1e-12);
+        assert_eq!(Branches::default().average_size(), 0.0);
     }
 
     #[test]

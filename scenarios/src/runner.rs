@@ -8,12 +8,12 @@
 //! it draws comes from its own seeded streams, so a run is a function of the
 //! scenario and the seed alone.
 
-use crate::config::{Bootstrap, EventAction, PartitionAssign, Scenario};
+use crate::config::{Bootstrap, EventAction, JoinVia, PartitionAssign, Scenario};
 use crate::oracle;
 use protocols::{Control, LookupOutcome, RingProtocol};
 use sim_core::rng::{Draw, Purpose, Stream};
 use sim_core::trace::TraceWriter;
-use sim_core::{Message, NodeId, Peer, Protocol, SimTime, Simulation};
+use sim_core::{Message, NodeId, Peer, Protocol, RingId, SimTime, Simulation};
 use std::collections::BTreeMap;
 
 /// A table: a header and rows of already formatted cells.
@@ -113,6 +113,21 @@ enum Action {
     Event(EventAction),
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ppl_join_schedule_halves_from_640_ms_down_to_10() {
+        // Reference: PPL 2008 §6 — the first joins 640 ms apart, halving,
+        // then every 10 ms.
+        let times: Vec<u64> = join_schedule(10, Some(640.0), 10.0).iter().map(|t| t.0 / 1000).collect();
+        assert_eq!(times, [0, 640, 960, 1120, 1200, 1240, 1260, 1270, 1280, 1290]);
+        let constant: Vec<u64> = join_schedule(3, None, 100.0).iter().map(|t| t.0 / 1000).collect();
+        assert_eq!(constant, [0, 100, 200]);
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct LookupTotals {
     lookups: u64,
@@ -165,9 +180,8 @@ pub fn run<P: RingProtocol>(
             sim.spawn_all_with(&ids, 0, |k, _, config| P::ideal(&ring, k, space, config));
         }
         Bootstrap::Joins => {
-            let interval = SimTime::from_millis_f64(scenario.nodes.join_interval_ms);
-            for k in 0..initial {
-                actions.push((SimTime(interval.0.saturating_mul(k as u64)), Action::BootstrapJoin));
+            for at in join_schedule(initial, scenario.nodes.join_interval_start_ms, scenario.nodes.join_interval_ms) {
+                actions.push((at, Action::BootstrapJoin));
             }
         }
     }
@@ -183,6 +197,8 @@ pub fn run<P: RingProtocol>(
     let mut next_lookup = (lookup_rate > 0.0).then(|| workload_start + next_lookup_gap(&mut workload_rng));
     let mut next_sample = sample_every.min(duration);
     let mut next_action = 0usize;
+    let mut bootstrap_joins = 0u64;
+    let stabilize_every_joins = scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64);
 
     let kinds = P::Message::KINDS;
     let mut timeseries = Table::new(&[
@@ -232,8 +248,25 @@ pub fn run<P: RingProtocol>(
                 next_action += 1;
                 match actions[index].1.clone() {
                     Action::BootstrapJoin => {
-                        let contact = sim.random_alive(&mut bootstrap_rng, |p| p.is_member());
-                        sim.spawn(contact);
+                        bootstrap_join(
+                            &mut sim,
+                            &mut bootstrap_rng,
+                            scenario.nodes.connectivity,
+                            scenario.nodes.join_via,
+                        );
+                        bootstrap_joins += 1;
+                        if stabilize_every_joins > 0
+                            && bootstrap_joins % stabilize_every_joins == 0
+                            && let Some(request) = P::maintenance_request()
+                        {
+                            let mut members: Vec<NodeId> = sim.alive_nodes().to_vec();
+                            members.sort_unstable();
+                            for node in members {
+                                if sim.node(node).is_some_and(|p| p.is_member()) {
+                                    sim.request(node, request.clone());
+                                }
+                            }
+                        }
                     }
                     Action::Event(action) => perform(&mut sim, &action, &mut scenario_rng),
                 }
@@ -328,6 +361,15 @@ pub fn run<P: RingProtocol>(
         }
     }
 
+    if std::env::var("OVERLAYSIM_DEBUG").is_ok() {
+        for &n in sim.alive_nodes().iter().take(100000) {
+            if let Some(p) = sim.node(n) {
+                if !p.is_member() {
+                    eprintln!("STUCK {n:?} {:?}", p);
+                }
+            }
+        }
+    }
     let trace_error = sim.take_trace().and_then(|mut t| t.flush().err());
     if let Some(error) = trace_error {
         eprintln!("warning: the trace could not be written completely: {error}");
@@ -363,6 +405,12 @@ pub fn run<P: RingProtocol>(
         "leaves",
         "suspicions",
         "false_suspicions",
+        "branches",
+        "avg_branch_size",
+        "total_avg_branch_size",
+        "inconsistent_peers",
+        "build_messages",
+        "hint_messages",
         "messages",
         "messages_lost",
         "messages_cut",
@@ -371,6 +419,11 @@ pub fn run<P: RingProtocol>(
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let branches = oracle::branches(&sim);
+    let members = oracle::member_count(&sim);
+    let count_kinds = |wanted: &[&str]| -> u64 {
+        kinds.iter().zip(sim.message_counts()).filter(|(k, _)| wanted.contains(k)).map(|(_, c)| c).sum()
+    };
     let counters = sim.counters();
     let detector = &sim.detector().counters;
     let network = &sim.network().counters;
@@ -382,7 +435,7 @@ pub fn run<P: RingProtocol>(
         scenario.nodes.initial.to_string(),
         scenario.duration_s.to_string(),
         sim.alive_count().to_string(),
-        oracle::member_count(&sim).to_string(),
+        members.to_string(),
         u8::from(oracle::is_perfect_ring(&sim)).to_string(),
         mean(perfect_samples as f64, samples).to_string(),
         mean(inconsistent_sum, samples).to_string(),
@@ -403,6 +456,12 @@ pub fn run<P: RingProtocol>(
         counters.leaves.to_string(),
         detector.suspicions.to_string(),
         detector.false_suspicions.to_string(),
+        branches.branches.to_string(),
+        format!("{:.4}", branches.average_size()),
+        format!("{:.4}", branches.total_average_size(members)),
+        oracle::inconsistent_peers(&sim).to_string(),
+        count_kinds(P::BUILD_KINDS).to_string(),
+        count_kinds(P::HINT_KINDS).to_string(),
         messages.to_string(),
         network.lost.to_string(),
         network.cut.to_string(),
@@ -437,6 +496,56 @@ pub fn run<P: RingProtocol>(
         event_bytes: Simulation::<P>::event_bytes(),
     };
     RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf }
+}
+
+/// Bootstrap join instants: the first gap `start_ms` (when given), each
+/// following gap half the previous, down to `interval_ms`, then constant.
+fn join_schedule(count: usize, start_ms: Option<f64>, interval_ms: f64) -> Vec<SimTime> {
+    let mut at = 0.0f64;
+    let mut gap = start_ms.unwrap_or(interval_ms).max(interval_ms);
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count {
+        times.push(SimTime::from_millis_f64(at));
+        at += gap;
+        gap = (gap / 2.0).max(interval_ms);
+    }
+    times
+}
+
+/// One bootstrap join through a random member. With probability
+/// 1 − `connectivity` the joiner cannot reach its predecessor (the member
+/// just before its identifier): the link is cut both ways.
+fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, connectivity: f64, join_via: JoinVia) {
+    let id = sim.draw_ring_ids(1)[0];
+    let mut cut_from = None;
+    if connectivity < 1.0 && !rng.chance(connectivity) {
+        // The member it will sit behind; joiners still in progress do not count.
+        let is_member = |&(_, &n): &(&RingId, &NodeId)| sim.node(n).is_some_and(|p| p.is_member());
+        let predecessor = sim
+            .ring()
+            .range(..id)
+            .rev()
+            .find(is_member)
+            .or_else(|| sim.ring().iter().rev().find(is_member))
+            .map(|(_, &n)| n);
+        if let Some(predecessor) = predecessor {
+            let joiner = sim.next_node_id();
+            sim.block_link(joiner, predecessor);
+            sim.block_link(predecessor, joiner);
+            cut_from = Some(predecessor);
+        }
+    }
+    // The contact is a member the joiner can reach.
+    let contact = match join_via {
+        JoinVia::Random => sim.random_alive_where(rng, |node, p| p.is_member() && Some(node) != cut_from),
+        JoinVia::Nearest => {
+            let usable =
+                |&(_, &n): &(&RingId, &NodeId)| Some(n) != cut_from && sim.node(n).is_some_and(|p| p.is_member());
+            sim.ring().range(..id).rev().find(usable).or_else(|| sim.ring().iter().rev().find(usable)).map(|(_, &n)| n)
+        }
+    };
+    let contact_peer = contact.map(|c| sim.peer(c));
+    sim.spawn_with(id, 0, |me, config| P::create(me, contact_peer, config));
 }
 
 fn collect<P: RingProtocol>(sim: &mut Simulation<P>, into: &mut Vec<LookupOutcome>) {

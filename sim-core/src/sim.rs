@@ -221,6 +221,11 @@ impl<P: Protocol> Simulation<P> {
     /// A uniformly chosen live node satisfying `accept`, by rejection with a
     /// bounded number of tries, then by a scan.
     pub fn random_alive(&self, rng: &mut impl Draw, accept: impl Fn(&P) -> bool) -> Option<NodeId> {
+        pick_alive(&self.alive, &self.slots, rng, |_, p| accept(p))
+    }
+
+    /// Like [`Simulation::random_alive`], with the node's handle too.
+    pub fn random_alive_where(&self, rng: &mut impl Draw, accept: impl Fn(NodeId, &P) -> bool) -> Option<NodeId> {
         pick_alive(&self.alive, &self.slots, rng, accept)
     }
 
@@ -531,18 +536,18 @@ impl<P: Protocol> Simulation<P> {
         match kind {
             ChurnKind::Join => {
                 // A joiner needs a contact that is already in the overlay.
-                let contact = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, P::is_member);
+                let contact = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_, p| p.is_member());
                 if contact.is_some() || self.alive.is_empty() {
                     self.spawn(contact);
                 }
             }
             ChurnKind::Crash => {
-                if let Some(node) = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_| true) {
+                if let Some(node) = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_, _| true) {
                     self.crash(node);
                 }
             }
             ChurnKind::Leave => {
-                if let Some(node) = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_| true) {
+                if let Some(node) = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_, _| true) {
                     self.leave(node);
                 }
             }
@@ -679,12 +684,12 @@ fn pick_alive<P: Protocol>(
     alive: &[NodeId],
     slots: &[Slot<P>],
     rng: &mut impl Draw,
-    accept: impl Fn(&P) -> bool,
+    accept: impl Fn(NodeId, &P) -> bool,
 ) -> Option<NodeId> {
     if alive.is_empty() {
         return None;
     }
-    let accepted = |node: NodeId| slots[node.index()].state.as_ref().is_some_and(&accept);
+    let accepted = |node: NodeId| slots[node.index()].state.as_ref().is_some_and(|p| accept(node, p));
     for _ in 0..32 {
         let node = alive[rng.below(alive.len() as u64) as usize];
         if accepted(node) {

@@ -10,11 +10,12 @@ use sim_core::network::Latency;
 use super::path::KeyPath;
 use super::raw::{
     EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawExponential, RawFraction,
-    RawIdSpace, RawLoss, RawMean, RawPartition, RawScenario, RawShapeScale, RawTable, RawUniform, SessionKind,
+    RawIdSpace, RawLoss, RawMean, RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawTable, RawUniform,
+    SessionKind,
 };
 use super::{
-    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, EventAction, EventSpec, NetworkSpec, Nodes, OutputSpec,
-    PartitionAssign, Problem, ProtocolName, ProtocolParams, Ring, Scenario, WorkloadSpec,
+    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, EventAction, EventSpec, JoinVia, NetworkSpec, Nodes, OutputSpec,
+    PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario, WorkloadSpec,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -47,6 +48,15 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
             None => Bootstrap::Ideal,
         },
         join_interval_ms: opt(raw.nodes.join_interval_ms, 100.0, |v| non_negative(&path.key("join_interval_ms"), v))?,
+        join_interval_start_ms: match raw.nodes.join_interval_start_ms {
+            Some(v) => Some(non_negative(&path.key("join_interval_start_ms"), v)?),
+            None => None,
+        },
+        connectivity: opt(raw.nodes.connectivity, 1.0, |v| probability(&path.key("connectivity"), v))?,
+        join_via: match raw.nodes.join_via {
+            Some(text) => variant(text, &path.key("join_via"))?,
+            None => JoinVia::Random,
+        },
     };
 
     let ring = match raw.ring.and_then(|r| r.id_space) {
@@ -137,9 +147,12 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
     let table = table.unwrap_or_default();
     match protocol {
         ProtocolName::Chord => Ok(ProtocolParams::Chord(chord(decode(toml::Value::Table(table), &path, &[])?, &path)?)),
+        ProtocolName::RelaxedRing => {
+            Ok(ProtocolParams::RelaxedRing(relaxed_ring(decode(toml::Value::Table(table), &path, &[])?, &path)?))
+        }
         // No parameters yet: any key is unknown. A protocol that gains
         // parameters gets a raw struct and an arm like Chord's.
-        ProtocolName::RelaxedRing | ProtocolName::Dks | ProtocolName::Palta => match table.keys().next() {
+        ProtocolName::Dks | ProtocolName::Palta => match table.keys().next() {
             Some(key) => {
                 Err(Problem::at_key(path.key(key), format!("unknown key (protocol {protocol} has no parameters yet)")))
             }
@@ -171,6 +184,34 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
         max_lookup_hops: match raw.max_lookup_hops {
             Some(n) => int(&path.key("max_lookup_hops"), n, 1, 1024)?,
             None => d.max_lookup_hops,
+        },
+        randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
+        stabilize_every_joins: match raw.stabilize_every_joins {
+            Some(n) => int(&path.key("stabilize_every_joins"), n, 0, 1_000_000)?,
+            None => d.stabilize_every_joins,
+        },
+    })
+}
+
+fn relaxed_ring(raw: RawRelaxedRing, path: &KeyPath) -> Result<RelaxedRingParams> {
+    let d = RelaxedRingParams::default();
+    Ok(RelaxedRingParams {
+        successor_list: match raw.successor_list {
+            Some(n) => int(&path.key("successor_list"), n, 1, 64)?,
+            None => d.successor_list,
+        },
+        fingers: raw.fingers.unwrap_or(d.fingers),
+        fix_fingers_every_s: opt(raw.fix_fingers_every_s, d.fix_fingers_every_s, |v| {
+            non_negative(&path.key("fix_fingers_every_s"), v)
+        })?,
+        lookup_timeout_ms: opt(raw.lookup_timeout_ms, d.lookup_timeout_ms, |v| {
+            positive(&path.key("lookup_timeout_ms"), v)
+        })?,
+        join_retry_ms: opt(raw.join_retry_ms, d.join_retry_ms, |v| positive(&path.key("join_retry_ms"), v))?,
+        hint_after_ms: opt(raw.hint_after_ms, d.hint_after_ms, |v| non_negative(&path.key("hint_after_ms"), v))?,
+        max_route_hops: match raw.max_route_hops {
+            Some(n) => int(&path.key("max_route_hops"), n, 1, 100_000)?,
+            None => d.max_route_hops,
         },
         randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
     })

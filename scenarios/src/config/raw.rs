@@ -88,6 +88,9 @@ pub(super) struct RawNodes {
     pub(super) initial: Int,
     pub(super) bootstrap: Option<String>,
     pub(super) join_interval_ms: Option<f64>,
+    pub(super) join_interval_start_ms: Option<f64>,
+    pub(super) connectivity: Option<f64>,
+    pub(super) join_via: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +109,20 @@ pub(super) struct RawChord {
     pub(super) check_predecessor_every_s: Option<f64>,
     pub(super) lookup_timeout_ms: Option<f64>,
     pub(super) max_lookup_hops: Option<Int>,
+    pub(super) randomized_timers: Option<bool>,
+    pub(super) stabilize_every_joins: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRelaxedRing {
+    pub(super) successor_list: Option<Int>,
+    pub(super) fingers: Option<bool>,
+    pub(super) fix_fingers_every_s: Option<f64>,
+    pub(super) lookup_timeout_ms: Option<f64>,
+    pub(super) join_retry_ms: Option<f64>,
+    pub(super) hint_after_ms: Option<f64>,
+    pub(super) max_route_hops: Option<Int>,
     pub(super) randomized_timers: Option<bool>,
 }
 

@@ -160,7 +160,17 @@ fn a_full_file_reads_every_key() {
     assert_eq!(s.seed, 42);
     assert_eq!(s.duration_s, 120.0);
     assert_eq!(s.sample_every_s, 0.5);
-    assert_eq!(s.nodes, Nodes { initial: 2000, bootstrap: Bootstrap::Joins, join_interval_ms: 50.0 });
+    assert_eq!(
+        s.nodes,
+        Nodes {
+            initial: 2000,
+            bootstrap: Bootstrap::Joins,
+            join_interval_ms: 50.0,
+            join_interval_start_ms: None,
+            connectivity: 1.0,
+            join_via: JoinVia::Random
+        }
+    );
     assert_eq!(s.id_space(), IdSpace::bits(16));
     assert_eq!(
         s.protocol_params,
@@ -173,6 +183,7 @@ fn a_full_file_reads_every_key() {
             lookup_timeout_ms: 250.0,
             max_lookup_hops: 32,
             randomized_timers: false,
+            stabilize_every_joins: 0,
         })
     );
     assert_eq!(s.network.latency, Latency::Exponential { mean_ms: 40.0, min_ms: 5.0 });
@@ -227,7 +238,17 @@ fn defaults_fill_a_minimal_file() {
     assert_eq!(s.seed, 1);
     assert_eq!(s.duration_s, 60.0);
     assert_eq!(s.sample_every_s, 1.0);
-    assert_eq!(s.nodes, Nodes { initial: 16, bootstrap: Bootstrap::Ideal, join_interval_ms: 100.0 });
+    assert_eq!(
+        s.nodes,
+        Nodes {
+            initial: 16,
+            bootstrap: Bootstrap::Ideal,
+            join_interval_ms: 100.0,
+            join_interval_start_ms: None,
+            connectivity: 1.0,
+            join_via: JoinVia::Random
+        }
+    );
     assert_eq!(s.id_space(), IdSpace::full());
     assert_eq!(s.protocol_params, ProtocolParams::Chord(ChordParams::default()));
     assert_eq!(s.protocol_params.chord().map(|c| c.successor_list), Some(8));
@@ -304,7 +325,10 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
     );
     // Nested table.
     let e = err("name = \"x\"\nprotocol = \"chord\"\nduration_s = 5\n[nodes]\nintial = 1\n");
-    assert_eq!(e, "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms)");
+    assert_eq!(
+        e,
+        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
+    );
     // Nested inline table, with the column.
     let e = err(&minimal_plus("[network]\nlatency = { kind = \"constant\", ms = 1, mx = 2 }\n"));
     assert_eq!(e, "test.toml:8:40: network.latency.mx: unknown key (expected one of: kind, ms)");
@@ -319,12 +343,13 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
         "{e}"
     );
     // protocol_params of a protocol without parameters.
-    let text = MINIMAL.replace("\"chord\"", "\"relaxed_ring\"") + "[protocol_params]\nsuccessor_list = 4\n";
+    let text = MINIMAL.replace("\"chord\"", "\"dks\"") + "[protocol_params]\nsuccessor_list = 4\n";
     let e = err(&text);
-    assert_eq!(
-        e,
-        "test.toml:8:1: protocol_params.successor_list: unknown key (protocol relaxed_ring has no parameters yet)"
-    );
+    assert_eq!(e, "test.toml:8:1: protocol_params.successor_list: unknown key (protocol dks has no parameters yet)");
+    // A Chord key given to the relaxed ring.
+    let text = MINIMAL.replace("\"chord\"", "\"relaxed_ring\"") + "[protocol_params]\nstabilize_every_s = 4\n";
+    let e = err(&text);
+    assert!(e.starts_with("test.toml:8:1: protocol_params.stabilize_every_s: unknown key"), "{e}");
     // Inside an [[events]] entry.
     let text = minimal_plus(
         "[[events]]\nat_s = 1\nkind = \"crash\"\ncount = 1\n[[events]]\nat_s = 2\nkind = \"crash\"\ncont = 3\n",
@@ -448,7 +473,10 @@ fn type_errors_point_at_the_value() {
     let e = err(&minimal_plus("[output]\ntrace = \"yes\"\n"));
     assert_eq!(e, "test.toml:8:9: output.trace: invalid type: string \"yes\", expected a boolean");
     let e = err(&minimal_plus("churn = 5\n"));
-    assert_eq!(e, "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms)");
+    assert_eq!(
+        e,
+        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
+    );
     let e = err(&format!("churn = 5\n{MINIMAL}"));
     assert_eq!(e, "test.toml:1:9: churn: invalid type: integer `5`, expected a table");
     let e = err(&minimal_plus("[network]\nlatency = { kind = 3, ms = 1 }\n"));
@@ -517,7 +545,7 @@ fn load_reads_files_and_reports_unreadable_ones() {
     assert_eq!(
         e.message,
         format!(
-            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms)",
+            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)",
             path.display()
         )
     );
@@ -581,7 +609,7 @@ fn bad_set_values_name_the_set_argument() {
     );
     assert_eq!(
         err_with(MINIMAL, &["nodes.intial=5"]),
-        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms)"
+        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
     );
     assert_eq!(
         err_with(MINIMAL, &["protocol=kademlia"]),

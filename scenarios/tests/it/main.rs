@@ -3,4 +3,5 @@
 
 mod chord_paper;
 mod cli;
+mod ppl_paper;
 mod support;

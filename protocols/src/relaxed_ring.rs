@@ -44,7 +44,9 @@
 //! suspected, it takes the first live entry of its successor list and sends
 //! it `fix`. The receiver adopts the sender as predecessor if its own
 //! predecessor is suspected or the sender is closer; otherwise it keeps the
-//! sender in its predlist, as a branch. A suspected predecessor stays in
+//! sender in its predlist, as a branch. Either way it answers `fix_ok`, and
+//! the sender repeats `fix` until it does: Beernet sends `fix` once, and one
+//! lost message would leave the range unclaimed for good. A suspected predecessor stays in
 //! place, still claiming its range, until a `fix` replaces it. A graceful
 //! leave is a crash. An `alive` after a false suspicion of the successor
 //! re-adopts it with `fix` and tells the interim successor `pred_no_more`.
@@ -80,8 +82,10 @@ pub struct RelaxedRingConfig {
     pub fingers: bool,
     /// Refresh one finger per period; zero means never.
     pub fix_fingers_every: SimTime,
-    /// A lookup with no answer by then fails.
+    /// A lookup attempt with no answer by then is routed again, up to
+    /// `lookup_retries` times; then it fails.
     pub lookup_timeout: SimTime,
+    pub lookup_retries: u8,
     /// Wait before retrying a join that got `try_later` or no answer.
     pub join_retry: SimTime,
     /// Send a hint when no `pred_no_more` came this long after a join;
@@ -98,7 +102,8 @@ impl Default for RelaxedRingConfig {
             successor_list: 4,
             fingers: true,
             fix_fingers_every: SimTime::from_secs(1),
-            lookup_timeout: SimTime::from_secs(5),
+            lookup_timeout: SimTime::from_secs(1),
+            lookup_retries: 2,
             join_retry: SimTime::from_secs(1),
             hint_after: SimTime::from_secs(2),
             max_route_hops: 256,
@@ -119,6 +124,8 @@ pub enum RelaxedTimer {
     HintCheck {
         peer: NodeId,
     },
+    /// No `fix_ok` yet from the successor: send `fix` again.
+    FixRetry,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -231,6 +238,8 @@ struct Pending {
     purpose: Purpose,
     key: RingId,
     started: SimTime,
+    /// Attempts that timed out so far.
+    timeouts: u8,
 }
 
 /// Where a joiner stands.
@@ -396,10 +405,17 @@ impl RelaxedRing {
             let target = self
                 .pred_list
                 .iter()
+                .chain(self.pred.iter())
                 .copied()
-                .filter(|p| !self.is_crashed(p.node))
+                .filter(|p| p.node != self.me.node && !self.is_crashed(p.node))
                 .min_by_key(|p| space.distance(key, p.id));
             match target {
+                // A joiner looking itself up again (its join_ok was lost):
+                // this peer already took it as predecessor and answers.
+                Some(peer) if peer.node == origin.node => {
+                    ctx.send(origin.node, RelaxedMessage::Found { query, responsible: self.me, hops, origin });
+                    return;
+                }
                 Some(peer) => (peer, true),
                 None => return,
             }
@@ -423,7 +439,7 @@ impl RelaxedRing {
         if self.pending.capacity() == 0 {
             self.pending.reserve_exact(1);
         }
-        self.pending.push(Pending { query, purpose, key, started: ctx.now });
+        self.pending.push(Pending { query, purpose, key, started: ctx.now, timeouts: 0 });
         ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::LookupTimeout { query });
         if via.node == self.me.node {
             self.route(ctx, self.me.node, key, self.me, query, 0, false);
@@ -446,7 +462,7 @@ impl RelaxedRing {
                 key: pending.key,
                 result,
                 hops,
-                timeouts: u32::from(result.is_none()),
+                timeouts: u32::from(pending.timeouts),
                 latency: ctx.now - pending.started,
             })),
             Purpose::Join => match result {
@@ -480,6 +496,20 @@ impl RelaxedRing {
         let space = ctx.space;
         if !self.joined() || self.is_crashed(self.succ().node) {
             ctx.send(joiner.node, RelaxedMessage::TryLater);
+            return;
+        }
+        if self.pred.is_some_and(|p| p.node == joiner.node) {
+            // Already adopted: the joiner missed our join_ok. Repeat it, with
+            // the closest other peer of the predlist as the old predecessor.
+            let old_pred = self.pred_list.iter().copied().find(|p| p.node != joiner.node);
+            ctx.send(
+                joiner.node,
+                RelaxedMessage::JoinOk {
+                    pred: old_pred,
+                    successors: self.successors.clone(),
+                    fingers: Arc::new(self.fingers.clone()),
+                },
+            );
             return;
         }
         let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
@@ -546,7 +576,9 @@ impl RelaxedRing {
                 self.add_pred(ctx.space, p);
                 ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
             }
-            None => self.pred = None,
+            // No old predecessor known to the peer (a repeated join_ok): keep
+            // one a fix may already have brought.
+            None => {}
         }
         self.sync_watches(ctx);
         Self::arm(ctx, RelaxedTimer::FixFingers, ctx.config.fix_fingers_every);
@@ -578,11 +610,17 @@ impl RelaxedRing {
     /// Adopts `peer` as successor and asks it to take us as predecessor.
     fn fix_to(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer, rest: &[Peer]) {
         self.set_successors(Some(peer), rest, ctx.config.successor_list);
+        self.send_fix(ctx);
+        self.sync_watches(ctx);
+    }
+
+    /// Asks the successor to take us as predecessor, until it answers.
+    fn send_fix(&mut self, ctx: &mut Ctx<'_, Self>) {
         let succ = self.succ();
         if succ.node != self.me.node {
             ctx.send(succ.node, RelaxedMessage::Fix { src: self.me });
+            ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::FixRetry);
         }
-        self.sync_watches(ctx);
     }
 
     fn on_fix(&mut self, ctx: &mut Ctx<'_, Self>, src: Peer) {
@@ -599,12 +637,31 @@ impl RelaxedRing {
         };
         if adopt {
             self.pred = Some(src);
-            ctx.send(src.node, RelaxedMessage::FixOk { successors: self.successors.clone() });
         }
+        // Answered whether adopted or kept in the branch, so that the sender
+        // stops retrying (a lost fix would otherwise stall recovery).
+        ctx.send(src.node, RelaxedMessage::FixOk { successors: self.successors.clone() });
         if self.succ().node == self.me.node {
             self.set_successors(Some(src), &[], ctx.config.successor_list);
         }
         self.sync_watches(ctx);
+    }
+
+    /// Sends `peer`, which points here from a branch, the live peer that
+    /// follows it among this peer's predecessors: its better successor.
+    fn hint(&self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        let space = ctx.space;
+        let better = self
+            .pred_list
+            .iter()
+            .chain(self.pred.iter())
+            .copied()
+            .filter(|p| p.node != peer.node && p.node != self.me.node && !self.is_crashed(p.node))
+            .filter(|p| space.in_open_open(p.id, peer.id, self.me.id))
+            .min_by_key(|p| space.distance(peer.id, p.id));
+        if let Some(better) = better {
+            ctx.send(peer.node, RelaxedMessage::Hint { succ: better });
+        }
     }
 
     fn forget(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
@@ -624,10 +681,7 @@ impl RelaxedRing {
             self.set_successors(None, &rest, ctx.config.successor_list);
         }
         if was_succ && self.joined() {
-            let succ = self.succ();
-            if succ.node != self.me.node {
-                ctx.send(succ.node, RelaxedMessage::Fix { src: self.me });
-            }
+            self.send_fix(ctx);
         }
         if self.pred.is_some_and(|p| p.node == peer) {
             // Keep claiming the range until a fix replaces the dead
@@ -731,6 +785,7 @@ impl Protocol for RelaxedRing {
             RelaxedMessage::Fix { src } => self.on_fix(ctx, src),
             RelaxedMessage::FixOk { successors } => {
                 if self.succ().node == from {
+                    ctx.cancel_timer(RelaxedTimer::FixRetry);
                     let succ = self.succ();
                     self.set_successors(Some(succ), &successors, ctx.config.successor_list);
                     self.propagate_successors(ctx, ctx.config.successor_list as u8);
@@ -758,26 +813,42 @@ impl Protocol for RelaxedRing {
                 }
                 Self::arm(ctx, timer, ctx.config.fix_fingers_every);
             }
-            RelaxedTimer::JoinRetry => {
-                if !self.joined() {
+            RelaxedTimer::JoinRetry => match self.joining {
+                // No join_ok: it may have been lost after the peer adopted
+                // us, so ask the same peer again (it repeats join_ok) before
+                // starting over with a lookup.
+                Joining::Asked { peer, gotos } if gotos < MAX_GOTOS => self.ask_to_join(ctx, peer, gotos + 1),
+                Joining::Done => {}
+                _ => {
                     self.pending.retain(|p| p.purpose != Purpose::Join);
                     self.start_join(ctx);
                 }
-            }
+            },
             RelaxedTimer::LookupTimeout { query } => {
-                if let Some(index) = self.pending.iter().position(|p| p.query == query) {
-                    let pending = self.pending.swap_remove(index);
+                let Some(index) = self.pending.iter().position(|p| p.query == query) else { return };
+                self.pending[index].timeouts += 1;
+                let pending = self.pending[index];
+                if pending.timeouts <= ctx.config.lookup_retries && self.joined() {
+                    // Route it again from here: the lost hop or crashed
+                    // peer may be gone from the path by now.
+                    ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::LookupTimeout { query });
+                    self.route(ctx, self.me.node, pending.key, self.me, query, 0, false);
+                } else {
+                    self.pending.swap_remove(index);
                     self.finish(ctx, pending, None, 0);
+                }
+            }
+            RelaxedTimer::FixRetry => {
+                if self.joined() {
+                    self.send_fix(ctx);
                 }
             }
             RelaxedTimer::HintCheck { peer } => {
                 let still_branch = self.pred.is_some_and(|p| p.node != peer) && !self.is_crashed(peer);
-                let Some(index) = self.pred_list.iter().position(|p| p.node == peer) else { return };
-                // The peer after `peer` in the predlist (closer to us) is the
-                // better successor it missed.
-                if still_branch && index > 0 {
-                    let better = self.pred_list[index - 1];
-                    ctx.send(peer, RelaxedMessage::Hint { succ: better });
+                if let Some(peer) = self.pred_list.iter().copied().find(|p| p.node == peer)
+                    && still_branch
+                {
+                    self.hint(ctx, peer);
                 }
             }
         }
@@ -790,6 +861,9 @@ impl Protocol for RelaxedRing {
     fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
         let Some(index) = self.crashed.iter().position(|p| p.node == peer) else { return };
         let known = self.crashed.remove(index);
+        if self.pred.is_some_and(|p| p.node == peer) {
+            self.add_pred(ctx.space, known);
+        }
         // A successor wrongly given up: take it back if it is closer.
         {
             let old = self.succ();

@@ -3,7 +3,7 @@
 use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
 use crate::library;
 use crate::output::{write_atomic, write_csv};
-use crate::runner::{self, Progress, RunResult};
+use crate::runner::{self, Progress, RunResult, Table};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -70,7 +70,35 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Run the scenario once per protocol (each with its default
+    /// parameters), on the same seed and so the same churn and faults, and
+    /// write comparison.csv beside one folder per protocol.
+    #[arg(long, value_delimiter = ',', value_name = "PROTOCOL,...")]
+    compare: Vec<String>,
 }
+
+/// The summary columns every ring protocol shares, for comparisons.
+const COMPARED: &[&str] = &[
+    "protocol",
+    "alive_nodes",
+    "joins",
+    "crashes",
+    "lookups",
+    "lookups_failed",
+    "lookups_wrong",
+    "lookup_pairs",
+    "lookups_inconsistent",
+    "mean_hops",
+    "inconsistent_key_fraction",
+    "inconsistent_key_fraction_max",
+    "unavailable_key_fraction",
+    "perfect_ring_fraction",
+    "branches",
+    "suspicions",
+    "false_suspicions",
+    "messages",
+    "digest",
+];
 
 /// A failure with its exit status: 2 for bad input, 1 for the rest.
 #[derive(Debug)]
@@ -131,6 +159,9 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
         return Ok(());
     }
     let file = args.file.as_deref().unwrap_or_default();
+    if !args.compare.is_empty() {
+        return compare_command(file, &args);
+    }
     let mut scenario = load_scenario(file, &args.overrides)?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
@@ -164,6 +195,44 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
     }
     if !args.quiet {
         print_summary(&scenario, &result, &out);
+    }
+    Ok(())
+}
+
+/// `run --compare`: one run per protocol, then a side-by-side table.
+fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
+    let mut scenarios = Vec::new();
+    for protocol in &args.compare {
+        let mut overrides = args.overrides.clone();
+        overrides.push(format!("protocol={protocol}"));
+        let mut scenario = load_scenario(file, &overrides)?;
+        if let Some(seed) = args.seed {
+            scenario.seed = seed;
+        }
+        scenarios.push(scenario);
+    }
+    let first = &scenarios[0];
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(&first.name).join(format!("seed-{}", first.seed)));
+    let mut table = Table::new(COMPARED);
+    for scenario in &scenarios {
+        let mut progress = Bar::new(scenario.duration_s, args.quiet);
+        let result = run_scenario(scenario, None, &mut progress)?;
+        progress.finish();
+        write_outputs(&out.join(scenario.protocol.name()), &result).map_err(Failure::other)?;
+        table.rows.push(COMPARED.iter().map(|c| result.summary.get(c).unwrap_or("").to_string()).collect());
+    }
+    write_csv(&out.join("comparison.csv"), &table).map_err(Failure::other)?;
+    if !args.quiet {
+        println!("{} on seed {}: the same churn schedule for every protocol", first.name, first.seed);
+        let width = COMPARED.iter().map(|c| c.len()).max().unwrap_or(10);
+        for (i, column) in COMPARED.iter().enumerate().filter(|(_, c)| **c != "digest") {
+            let cells: Vec<String> = table.rows.iter().map(|r| format!("{:>14}", r[i])).collect();
+            println!("{column:width$} {}", cells.join(" "));
+        }
+        println!("wrote {}/comparison.csv and one folder per protocol", out.display());
     }
     Ok(())
 }
@@ -236,6 +305,7 @@ pub fn run_scenario(
                 fingers: params.fingers,
                 fix_fingers_every: SimTime::from_secs_f64(params.fix_fingers_every_s),
                 lookup_timeout: SimTime::from_millis_f64(params.lookup_timeout_ms),
+                lookup_retries: params.lookup_retries,
                 join_retry: SimTime::from_millis_f64(params.join_retry_ms),
                 hint_after: SimTime::from_millis_f64(params.hint_after_ms),
                 max_route_hops: params.max_route_hops,

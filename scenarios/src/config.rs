@@ -251,8 +251,12 @@ pub struct RelaxedRingParams {
     pub fingers: bool,
     /// `fix_fingers_every_s`: finger-repair period, >= 0 [1].
     pub fix_fingers_every_s: f64,
-    /// `lookup_timeout_ms`: a lookup with no answer by then fails, > 0 [5000].
+    /// `lookup_timeout_ms`: a lookup attempt with no answer by then is
+    /// routed again, > 0 [1000].
     pub lookup_timeout_ms: f64,
+    /// `lookup_retries`: attempts after the first before a lookup fails,
+    /// 0..=16 [2].
+    pub lookup_retries: u8,
     /// `join_retry_ms`: pause before a join is retried, > 0 [1000].
     pub join_retry_ms: f64,
     /// `hint_after_ms`: hint a predecessor that did not acknowledge a join
@@ -270,7 +274,8 @@ impl Default for RelaxedRingParams {
             successor_list: 4,
             fingers: true,
             fix_fingers_every_s: 1.0,
-            lookup_timeout_ms: 5000.0,
+            lookup_timeout_ms: 1000.0,
+            lookup_retries: 2,
             join_retry_ms: 1000.0,
             hint_after_ms: 2000.0,
             max_route_hops: 256,

@@ -9,6 +9,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("chord-failures", include_str!("../scenarios/chord-failures.toml")),
     ("chord-failures-no-stabilization", include_str!("../scenarios/chord-failures-no-stabilization.toml")),
     ("chord-churn", include_str!("../scenarios/chord-churn.toml")),
+    ("compare-churn", include_str!("../scenarios/compare-churn.toml")),
     ("ppl2008-bootstrap", include_str!("../scenarios/ppl2008-bootstrap.toml")),
     ("ppl2008-chord-bootstrap", include_str!("../scenarios/ppl2008-chord-bootstrap.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),

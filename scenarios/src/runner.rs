@@ -166,6 +166,8 @@ pub fn run<P: RingProtocol>(
     let mut scenario_rng = Stream::new(scenario.seed, Purpose::Scenario);
     let mut bootstrap_rng = Stream::new(scenario.seed, Purpose::Bootstrap);
     let mut workload_rng = Stream::new(scenario.seed, Purpose::Workload);
+    let mut origin_rng = Stream::new(scenario.seed, Purpose::LookupOrigins);
+    let mut contact_rng = Stream::new(scenario.seed, Purpose::ScenarioContacts);
 
     // The scheduled actions, in time order (stable for equal times).
     let mut actions: Vec<(SimTime, Action)> = Vec::new();
@@ -251,6 +253,7 @@ pub fn run<P: RingProtocol>(
                         bootstrap_join(
                             &mut sim,
                             &mut bootstrap_rng,
+                            &mut contact_rng,
                             scenario.nodes.connectivity,
                             scenario.nodes.join_via,
                         );
@@ -268,13 +271,13 @@ pub fn run<P: RingProtocol>(
                             }
                         }
                     }
-                    Action::Event(action) => perform(&mut sim, &action, &mut scenario_rng),
+                    Action::Event(action) => perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng),
                 }
             }
             Step::Lookup => {
                 let key = space.from_uniform(workload_rng.next_word());
-                let first = sim.random_alive(&mut workload_rng, |p| p.is_member());
-                let second = sim.random_alive(&mut workload_rng, |p| p.is_member());
+                let first = sim.random_alive(&mut origin_rng, |p| p.is_member());
+                let second = sim.random_alive(&mut origin_rng, |p| p.is_member());
                 if let (Some(a), Some(b)) = (first, second) {
                     let pair = next_pair;
                     next_pair += 1;
@@ -515,7 +518,13 @@ fn join_schedule(count: usize, start_ms: Option<f64>, interval_ms: f64) -> Vec<S
 /// One bootstrap join through a random member. With probability
 /// 1 − `connectivity` the joiner cannot reach its predecessor (the member
 /// just before its identifier): the link is cut both ways.
-fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, connectivity: f64, join_via: JoinVia) {
+fn bootstrap_join<P: RingProtocol>(
+    sim: &mut Simulation<P>,
+    rng: &mut Stream,
+    contact_rng: &mut Stream,
+    connectivity: f64,
+    join_via: JoinVia,
+) {
     let id = sim.draw_ring_ids(1)[0];
     let mut cut_from = None;
     if connectivity < 1.0 && !rng.chance(connectivity) {
@@ -537,7 +546,7 @@ fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, co
     }
     // The contact is a member the joiner can reach.
     let contact = match join_via {
-        JoinVia::Random => sim.random_alive_where(rng, |node, p| p.is_member() && Some(node) != cut_from),
+        JoinVia::Random => sim.random_alive_where(contact_rng, |node, p| p.is_member() && Some(node) != cut_from),
         JoinVia::Nearest => {
             let usable =
                 |&(_, &n): &(&RingId, &NodeId)| Some(n) != cut_from && sim.node(n).is_some_and(|p| p.is_member());
@@ -571,7 +580,7 @@ fn choose_alive<P: Protocol>(sim: &Simulation<P>, count: usize, rng: &mut Stream
 }
 
 /// Performs one scheduled event.
-fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: &mut Stream) {
+fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: &mut Stream, contact_rng: &mut Stream) {
     match *action {
         EventAction::CrashFraction { fraction } => {
             let count = (fraction * sim.alive_count() as f64).round() as usize;
@@ -591,7 +600,7 @@ fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: 
         }
         EventAction::Join { count } => {
             for _ in 0..count {
-                let contact = sim.random_alive(rng, |p| p.is_member());
+                let contact = sim.random_alive(contact_rng, |p| p.is_member());
                 sim.spawn(contact);
             }
         }

@@ -31,6 +31,14 @@ pub enum Purpose {
     NodeKeys = 6,
     Bootstrap = 7,
     Scenario = 8,
+    /// Join contacts: kept apart from churn, whose schedule must not depend
+    /// on which nodes a protocol counts as members.
+    Contacts = 9,
+    /// Contacts of the scenario's own joins (bootstrap, scheduled joins).
+    ScenarioContacts = 10,
+    /// The nodes that issue workload lookups (the keys come from
+    /// `Workload`, so every protocol looks up the same keys).
+    LookupOrigins = 11,
 }
 
 /// A source of uniform 64-bit words with deterministic samplers on top.

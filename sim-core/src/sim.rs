@@ -92,6 +92,7 @@ pub struct Simulation<P: Protocol> {
     detector: Detector,
     network_rng: Stream,
     churn_rng: Stream,
+    contact_rng: Stream,
     detector_rng: Stream,
     node_id_rng: Stream,
     node_key_rng: Stream,
@@ -120,6 +121,7 @@ impl<P: Protocol> Simulation<P> {
             detector: Detector::new(config.detector),
             network_rng: Stream::new(seed, Purpose::Network),
             churn_rng: Stream::new(seed, Purpose::Churn),
+            contact_rng: Stream::new(seed, Purpose::Contacts),
             detector_rng: Stream::new(seed, Purpose::Detector),
             node_id_rng: Stream::new(seed, Purpose::NodeIds),
             node_key_rng: Stream::new(seed, Purpose::NodeKeys),
@@ -536,7 +538,7 @@ impl<P: Protocol> Simulation<P> {
         match kind {
             ChurnKind::Join => {
                 // A joiner needs a contact that is already in the overlay.
-                let contact = pick_alive(&self.alive, &self.slots, &mut self.churn_rng, |_, p| p.is_member());
+                let contact = pick_alive(&self.alive, &self.slots, &mut self.contact_rng, |_, p| p.is_member());
                 if contact.is_some() || self.alive.is_empty() {
                     self.spawn(contact);
                 }

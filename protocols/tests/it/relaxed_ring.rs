@@ -138,3 +138,53 @@ fn a_retracted_suspicion_of_the_successor_heals_the_ring() {
     run_checking_consistency(&mut sim, SimTime::from_secs(5), SimTime::from_millis(5));
     assert!(perfect(&sim));
 }
+
+#[test]
+fn recovery_survives_message_loss() {
+    // One lost fix must not leave a range unclaimed: fix is repeated until
+    // fix_ok comes back. 10 % of all messages are lost here.
+    let mut config = engine(8);
+    config.network.loss = 0.10;
+    let mut sim: Simulation<RelaxedRing> = ideal(config, RelaxedRingConfig::default(), 40);
+    sim.run_until(SimTime::from_secs(1));
+    let mut alive: Vec<_> = sim.alive_nodes().to_vec();
+    alive.sort();
+    for node in alive.into_iter().step_by(5) {
+        sim.crash(node);
+    }
+    sim.run_until(SimTime::from_secs(60));
+    assert!(perfect(&sim), "the ring was not repaired under loss");
+    assert!(predecessors_correct(&sim));
+}
+
+/// Joins 30 peers 200 ms apart under `loss`; returns how many never joined.
+fn stranded_joiners(seed: u64, loss: f64) -> usize {
+    let mut config = engine(seed);
+    config.network.loss = loss;
+    let mut sim: Simulation<RelaxedRing> =
+        by_joins(config, RelaxedRingConfig::default(), 30, SimTime::from_millis(200));
+    sim.run_until(SimTime::from_secs(120));
+    assert!(!claims_overlap(&sim), "seed {seed}, loss {loss}");
+    sim.alive_nodes().iter().filter(|&&n| !sim.node(n).unwrap().is_member()).count()
+}
+
+#[test]
+fn a_lost_join_ok_does_not_strand_the_joiner() {
+    // The responsible peer adopts the joiner before the joiner hears
+    // join_ok. If that message is lost, the joiner asks the same peer again
+    // and a repeated join gets join_ok again; a backward route that reaches
+    // the joiner itself is answered by the peer after it.
+    for seed in 1..=4 {
+        for loss in [0.02, 0.05] {
+            assert_eq!(stranded_joiners(seed, loss), 0, "seed {seed}, loss {loss}");
+        }
+    }
+    // FIXME: at 10–20 % loss in a ring of 30 built by fast joins, the join
+    // handshake can still go wrong. A later joiner can take the place of
+    // one whose join_ok was lost, and the repeated join_ok then carries no
+    // old predecessor; or a peer that is not yet a member processes a fix.
+    // The result is a member without a predecessor or a small loop, which
+    // strands later joiners. Pinned until the handshake is hardened.
+    let stranded: usize = (1..=4).map(|seed| stranded_joiners(seed, 0.10) + stranded_joiners(seed, 0.20)).sum();
+    assert!(stranded > 0);
+}

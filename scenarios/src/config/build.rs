@@ -207,6 +207,10 @@ fn relaxed_ring(raw: RawRelaxedRing, path: &KeyPath) -> Result<RelaxedRingParams
         lookup_timeout_ms: opt(raw.lookup_timeout_ms, d.lookup_timeout_ms, |v| {
             positive(&path.key("lookup_timeout_ms"), v)
         })?,
+        lookup_retries: match raw.lookup_retries {
+            Some(n) => int(&path.key("lookup_retries"), n, 0, 16)?,
+            None => d.lookup_retries,
+        },
         join_retry_ms: opt(raw.join_retry_ms, d.join_retry_ms, |v| positive(&path.key("join_retry_ms"), v))?,
         hint_after_ms: opt(raw.hint_after_ms, d.hint_after_ms, |v| non_negative(&path.key("hint_after_ms"), v))?,
         max_route_hops: match raw.max_route_hops {

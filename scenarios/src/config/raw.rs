@@ -120,6 +120,7 @@ pub(super) struct RawRelaxedRing {
     pub(super) fingers: Option<bool>,
     pub(super) fix_fingers_every_s: Option<f64>,
     pub(super) lookup_timeout_ms: Option<f64>,
+    pub(super) lookup_retries: Option<Int>,
     pub(super) join_retry_ms: Option<f64>,
     pub(super) hint_after_ms: Option<f64>,
     pub(super) max_route_hops: Option<Int>,

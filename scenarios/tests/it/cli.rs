@@ -89,3 +89,33 @@ fn a_bad_override_names_the_override() {
 fn a_missing_file_is_reported() {
     assert_rejected(None, &[], &["bad.toml"]);
 }
+
+#[test]
+fn compare_runs_every_protocol_on_one_churn_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "compare-churn",
+        "--compare",
+        "chord,relaxed_ring",
+        "--set",
+        "nodes.initial=120",
+        "--set",
+        "duration_s=40",
+        "--out",
+        "cmp",
+        "--quiet",
+    ];
+    let output = overlaysim(&args, dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = scenarios::output::read_csv(&dir.path().join("cmp/comparison.csv")).unwrap();
+    assert_eq!(table.rows.len(), 2);
+    let column = |name: &str| table.header.iter().position(|h| h == name).unwrap();
+    assert_eq!(table.rows[0][column("protocol")], "chord");
+    assert_eq!(table.rows[1][column("protocol")], "relaxed_ring");
+    for shared in ["joins", "crashes", "alive_nodes"] {
+        assert_eq!(table.rows[0][column(shared)], table.rows[1][column(shared)], "{shared} differs");
+    }
+    assert!(table.rows[0][column("crashes")].parse::<u32>().unwrap() > 5);
+    assert!(dir.path().join("cmp/relaxed_ring/summary.csv").exists());
+}

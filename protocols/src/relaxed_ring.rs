@@ -570,15 +570,12 @@ impl RelaxedRing {
             self.fingers = fingers.clone();
             self.fingers.remove(self.me.node);
         }
-        match pred.filter(|p| p.node != self.me.node) {
-            Some(p) => {
-                self.pred = Some(p);
-                self.add_pred(ctx.space, p);
-                ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
-            }
-            // No old predecessor known to the peer (a repeated join_ok): keep
-            // one a fix may already have brought.
-            None => {}
+        // With no old predecessor (a repeated join_ok may not know it), keep
+        // one that a fix may already have brought.
+        if let Some(p) = pred.filter(|p| p.node != self.me.node) {
+            self.pred = Some(p);
+            self.add_pred(ctx.space, p);
+            ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
         }
         self.sync_watches(ctx);
         Self::arm(ctx, RelaxedTimer::FixFingers, ctx.config.fix_fingers_every);

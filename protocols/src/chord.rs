@@ -55,7 +55,7 @@
 //! (check_predecessor); `leaving`.
 
 use crate::fingers::FingerTable;
-use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -216,21 +216,8 @@ impl Chord {
     /// Builds `[head, rest...]` without duplicates, cut at the first
     /// occurrence of this node, at most r long; `[me]` when nothing is left.
     fn set_successors(&mut self, head: Option<Peer>, rest: &[Peer], r: usize) {
-        let mut list: SmallVec<[Peer; 16]> = SmallVec::new();
-        for peer in head.iter().chain(rest.iter()) {
-            if list.len() == r.max(1) || peer.node == self.me.node {
-                break;
-            }
-            if !list.iter().any(|p| p.node == peer.node) && !self.is_suspected(peer.node) {
-                list.push(*peer);
-            }
-        }
-        if list.is_empty() {
-            list.push(self.me);
-        }
-        if list.as_slice() != &self.successors[..] {
-            self.successors = Arc::from(list.as_slice());
-        }
+        let suspected = &self.suspected;
+        self.successors = ring::successor_list(self.me, head, rest, r, |n| suspected.contains(&n), &self.successors);
     }
 
     /// The known node closest before `key`. With fingers on, the candidates
@@ -281,24 +268,9 @@ impl Chord {
     /// successor list, and the peers still suspected (so that a retraction,
     /// `alive`, reaches this node).
     fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let mut wanted: SmallVec<[NodeId; 8]> = SmallVec::new();
         let pointers = self.predecessor.iter().chain(self.successors.iter()).map(|p| p.node);
-        for node in pointers.chain(self.suspected.iter().copied()) {
-            if node != self.me.node && !wanted.contains(&node) {
-                wanted.push(node);
-            }
-        }
-        for &node in &self.watched {
-            if !wanted.contains(&node) {
-                ctx.unwatch(node);
-            }
-        }
-        for &node in &wanted {
-            if !self.watched.contains(&node) {
-                ctx.watch(node);
-            }
-        }
-        self.watched = wanted;
+        let wanted = pointers.chain(self.suspected.iter().copied());
+        ring::sync_watches(ctx, self.me.node, &mut self.watched, wanted);
     }
 
     fn period(ctx: &mut Ctx<'_, Self>, period: SimTime) -> SimTime {
@@ -711,14 +683,12 @@ impl RingView for Chord {
 
 impl RingProtocol for Chord {
     fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &ChordConfig) -> Self {
-        let me = ring[index];
-        let n = ring.len();
-        let mut node = Chord::create(me, None, config);
-        if n == 1 {
+        let mut node = Chord::create(ring[index], None, config);
+        if ring.len() == 1 {
             return node;
         }
-        node.predecessor = Some(ring[(index + n - 1) % n]);
-        let successors: Vec<Peer> = (1..n).map(|k| ring[(index + k) % n]).take(config.successor_list.max(1)).collect();
+        let (predecessor, successors) = ring::ideal_neighbours(ring, index, config.successor_list);
+        node.predecessor = Some(predecessor);
         node.successors = Arc::from(successors.as_slice());
         if config.fingers {
             node.fingers = FingerTable::ideal(ring, index, space, successors[0]);

@@ -68,7 +68,7 @@
 //! (recovery); `hint` (branches).
 
 use crate::fingers::FingerTable;
-use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -318,42 +318,15 @@ impl RelaxedRing {
     /// `[head, rest...]` without duplicates, suspected peers or this peer,
     /// at most r long; `[me]` when nothing is left.
     fn set_successors(&mut self, head: Option<Peer>, rest: &[Peer], r: usize) {
-        let mut list: SmallVec<[Peer; 8]> = SmallVec::new();
-        for peer in head.iter().chain(rest.iter()) {
-            if list.len() == r.max(1) || peer.node == self.me.node {
-                break;
-            }
-            if !list.iter().any(|p| p.node == peer.node) && !self.is_crashed(peer.node) {
-                list.push(*peer);
-            }
-        }
-        if list.is_empty() {
-            list.push(self.me);
-        }
-        if list.as_slice() != &self.successors[..] {
-            self.successors = Arc::from(list.as_slice());
-        }
+        let crashed = &self.crashed;
+        self.successors =
+            ring::successor_list(self.me, head, rest, r, |n| crashed.iter().any(|p| p.node == n), &self.successors);
     }
 
     fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let mut wanted: SmallVec<[NodeId; 8]> = SmallVec::new();
         let peers = self.pred.iter().chain(self.successors.iter()).chain(self.pred_list.iter()).map(|p| p.node);
-        for node in peers.chain(self.crashed.iter().map(|p| p.node)) {
-            if node != self.me.node && !wanted.contains(&node) {
-                wanted.push(node);
-            }
-        }
-        for &node in &self.watched {
-            if !wanted.contains(&node) {
-                ctx.unwatch(node);
-            }
-        }
-        for &node in &wanted {
-            if !self.watched.contains(&node) {
-                ctx.watch(node);
-            }
-        }
-        self.watched = wanted;
+        let wanted = peers.chain(self.crashed.iter().map(|p| p.node));
+        ring::sync_watches(ctx, self.me.node, &mut self.watched, wanted);
     }
 
     fn arm(ctx: &mut Ctx<'_, Self>, timer: RelaxedTimer, period: SimTime) {
@@ -502,14 +475,7 @@ impl RelaxedRing {
             // Already adopted: the joiner missed our join_ok. Repeat it, with
             // the closest other peer of the predlist as the old predecessor.
             let old_pred = self.pred_list.iter().copied().find(|p| p.node != joiner.node);
-            ctx.send(
-                joiner.node,
-                RelaxedMessage::JoinOk {
-                    pred: old_pred,
-                    successors: self.successors.clone(),
-                    fingers: Arc::new(self.fingers.clone()),
-                },
-            );
+            self.send_join_ok(ctx, joiner, old_pred);
             return;
         }
         let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
@@ -528,14 +494,7 @@ impl RelaxedRing {
         // suspicion may be this peer's alone (a cut link), and the joiner's
         // own detector judges it.
         let old_pred = self.pred;
-        ctx.send(
-            joiner.node,
-            RelaxedMessage::JoinOk {
-                pred: old_pred,
-                successors: self.successors.clone(),
-                fingers: Arc::new(self.fingers.clone()),
-            },
-        );
+        self.send_join_ok(ctx, joiner, old_pred);
         if let Some(old) = old_pred.filter(|p| p.node != self.me.node) {
             self.add_pred(space, old);
             if ctx.config.hint_after > SimTime::ZERO {
@@ -549,6 +508,15 @@ impl RelaxedRing {
             self.set_successors(Some(joiner), &[], ctx.config.successor_list);
         }
         self.sync_watches(ctx);
+    }
+
+    fn send_join_ok(&self, ctx: &mut Ctx<'_, Self>, joiner: Peer, old_pred: Option<Peer>) {
+        let message = RelaxedMessage::JoinOk {
+            pred: old_pred,
+            successors: self.successors.clone(),
+            fingers: Arc::new(self.fingers.clone()),
+        };
+        ctx.send(joiner.node, message);
     }
 
     fn on_join_ok(
@@ -905,16 +873,13 @@ impl RingView for RelaxedRing {
 
 impl RingProtocol for RelaxedRing {
     fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &RelaxedRingConfig) -> Self {
-        let me = ring[index];
-        let n = ring.len();
-        let mut node = RelaxedRing::create(me, None, config);
-        if n == 1 {
+        let mut node = RelaxedRing::create(ring[index], None, config);
+        if ring.len() == 1 {
             return node;
         }
-        let pred = ring[(index + n - 1) % n];
+        let (pred, successors) = ring::ideal_neighbours(ring, index, config.successor_list);
         node.pred = Some(pred);
         node.pred_list.push(pred);
-        let successors: Vec<Peer> = (1..n).map(|k| ring[(index + k) % n]).take(config.successor_list.max(1)).collect();
         node.successors = Arc::from(successors.as_slice());
         if config.fingers {
             node.fingers = FingerTable::ideal(ring, index, space, successors[0]);

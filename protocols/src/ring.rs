@@ -8,7 +8,9 @@
 //! experiments, issue a lookup, read a lookup's outcome, and flip global
 //! switches such as stopping stabilization.
 
-use sim_core::{IdSpace, Peer, Protocol, RingId, SimTime};
+use sim_core::{Ctx, IdSpace, NodeId, Peer, Protocol, RingId, SimTime};
+use smallvec::SmallVec;
+use std::sync::Arc;
 
 /// Read-only view of a ring node's pointers (membership is
 /// [`Protocol::is_member`]).
@@ -80,10 +82,93 @@ pub fn successor_index(ring: &[Peer], key: RingId) -> usize {
     if i == ring.len() { 0 } else { i }
 }
 
+/// The converged neighbours of `ring[index]` in a ring sorted by id: its
+/// predecessor and its first `r` successors (fewer in a smaller ring).
+pub fn ideal_neighbours(ring: &[Peer], index: usize, r: usize) -> (Peer, Vec<Peer>) {
+    let n = ring.len();
+    let successors = (1..n).map(|k| ring[(index + k) % n]).take(r.max(1)).collect();
+    (ring[(index + n - 1) % n], successors)
+}
+
+/// A successor list `[head, rest...]` without duplicates or `excluded`
+/// peers, cut at the first occurrence of `me`, at most `r` long, and `[me]`
+/// when nothing is left. Reuses `current` when nothing changed.
+pub fn successor_list(
+    me: Peer,
+    head: Option<Peer>,
+    rest: &[Peer],
+    r: usize,
+    excluded: impl Fn(NodeId) -> bool,
+    current: &Arc<[Peer]>,
+) -> Arc<[Peer]> {
+    let mut list: SmallVec<[Peer; 16]> = SmallVec::new();
+    for peer in head.iter().chain(rest.iter()) {
+        if list.len() == r.max(1) || peer.node == me.node {
+            break;
+        }
+        if !list.iter().any(|p| p.node == peer.node) && !excluded(peer.node) {
+            list.push(*peer);
+        }
+    }
+    if list.is_empty() {
+        list.push(me);
+    }
+    if list.as_slice() == &current[..] { current.clone() } else { Arc::from(list.as_slice()) }
+}
+
+/// Makes the failure detector watch exactly `wanted` (less `me`): unwatches
+/// what `watched` has and `wanted` lacks, watches the rest, and records it.
+pub fn sync_watches<P: Protocol>(
+    ctx: &mut Ctx<'_, P>,
+    me: NodeId,
+    watched: &mut SmallVec<[NodeId; 8]>,
+    wanted: impl Iterator<Item = NodeId>,
+) {
+    let mut next: SmallVec<[NodeId; 8]> = SmallVec::new();
+    for node in wanted {
+        if node != me && !next.contains(&node) {
+            next.push(node);
+        }
+    }
+    for &node in watched.iter() {
+        if !next.contains(&node) {
+            ctx.unwatch(node);
+        }
+    }
+    for &node in &next {
+        if !watched.contains(&node) {
+            ctx.watch(node);
+        }
+    }
+    *watched = next;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sim_core::NodeId;
+
+    #[test]
+    fn successor_lists_stop_at_self_and_skip_excluded_peers() {
+        let peer = |n: u32| Peer::new(NodeId(n), RingId(n as u64 * 10));
+        let me = peer(0);
+        let current: Arc<[Peer]> = Arc::from([me].as_slice());
+        let list = successor_list(
+            me,
+            Some(peer(1)),
+            &[peer(1), peer(2), peer(3), me, peer(4)],
+            8,
+            |n| n == NodeId(2),
+            &current,
+        );
+        assert_eq!(&list[..], &[peer(1), peer(3)]);
+        let capped = successor_list(me, None, &[peer(1), peer(2), peer(3)], 2, |_| false, &current);
+        assert_eq!(&capped[..], &[peer(1), peer(2)]);
+        let alone = successor_list(me, None, &[], 4, |_| false, &current);
+        assert!(Arc::ptr_eq(&alone, &current), "an unchanged list is not reallocated");
+        let (pred, successors) = ideal_neighbours(&[peer(1), peer(2), peer(3)], 0, 8);
+        assert_eq!((pred, successors), (peer(3), vec![peer(2), peer(3)]));
+    }
 
     #[test]
     fn successor_index_wraps() {

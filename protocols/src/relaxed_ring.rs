@@ -83,7 +83,8 @@ pub struct RelaxedRingConfig {
     /// Refresh one finger per period; zero means never.
     pub fix_fingers_every: SimTime,
     /// A lookup attempt with no answer by then is routed again, up to
-    /// `lookup_retries` times; then it fails.
+    /// `lookup_retries` times, each attempt waiting twice as long as the
+    /// one before; then it fails.
     pub lookup_timeout: SimTime,
     pub lookup_retries: u8,
     /// Wait before retrying a join that got `try_later` or no answer.
@@ -793,11 +794,21 @@ impl Protocol for RelaxedRing {
                 let Some(index) = self.pending.iter().position(|p| p.query == query) else { return };
                 self.pending[index].timeouts += 1;
                 let pending = self.pending[index];
-                if pending.timeouts <= ctx.config.lookup_retries && self.joined() {
-                    // Route it again from here: the lost hop or crashed
-                    // peer may be gone from the path by now.
-                    ctx.set_timer(ctx.config.lookup_timeout, RelaxedTimer::LookupTimeout { query });
-                    self.route(ctx, self.me.node, pending.key, self.me, query, 0, false);
+                // Each attempt waits twice as long as the one before: a route
+                // down a long branch can take longer than one timeout, and
+                // its late answer still counts (the query stays pending).
+                let backoff = SimTime(ctx.config.lookup_timeout.0 << pending.timeouts.min(4));
+                if pending.timeouts <= ctx.config.lookup_retries {
+                    ctx.set_timer(backoff, RelaxedTimer::LookupTimeout { query });
+                    if self.joined() {
+                        // Route it again from here: the lost hop or crashed
+                        // peer may be gone from the path by now.
+                        self.route(ctx, self.me.node, pending.key, self.me, query, 0, false);
+                    } else if let Some(contact) = self.contact {
+                        let message =
+                            RelaxedMessage::Route { key: pending.key, origin: self.me, query, hops: 1, last: false };
+                        ctx.send(contact.node, message);
+                    }
                 } else {
                     self.pending.swap_remove(index);
                     self.finish(ctx, pending, None, 0);

@@ -6,6 +6,7 @@
 
 pub mod chord;
 pub mod fingers;
+pub mod palta;
 pub mod relaxed_ring;
 pub mod ring;
 

@@ -867,6 +867,18 @@ impl Protocol for RelaxedRing {
     }
 }
 
+impl RelaxedRing {
+    /// Takes the pointers of a converged state (a PALTA mesh peer knows the
+    /// whole membership) and keeps everything else.
+    pub fn merge_converged(&mut self, converged: RelaxedRing) {
+        self.joining = Joining::Done;
+        self.pred = converged.pred;
+        self.pred_list = converged.pred_list;
+        self.successors = converged.successors;
+        self.fingers = converged.fingers;
+    }
+}
+
 impl RingView for RelaxedRing {
     fn ring_id(&self) -> RingId {
         self.me.id
@@ -879,6 +891,15 @@ impl RingView for RelaxedRing {
     }
     fn finger_peers(&self) -> Vec<Peer> {
         self.fingers.peers()
+    }
+    fn connections(&self) -> usize {
+        let mut peers: Vec<NodeId> =
+            self.pred.iter().chain(self.successors.iter()).chain(self.pred_list.iter()).map(|p| p.node).collect();
+        peers.extend(self.fingers.iter().map(|p| p.node));
+        peers.retain(|&n| n != self.me.node);
+        peers.sort_unstable();
+        peers.dedup();
+        peers.len()
     }
 }
 

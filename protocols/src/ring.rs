@@ -24,6 +24,18 @@ pub trait RingView: Protocol {
     }
     /// Distinct long-range pointers, in no particular order.
     fn finger_peers(&self) -> Vec<Peer>;
+    /// Active connections: the distinct peers this node keeps pointers to
+    /// (PALTA 2008's connections per peer).
+    fn connections(&self) -> usize {
+        let me = self.ring_id();
+        let mut peers: Vec<NodeId> = self.predecessor().iter().chain(self.successor_list()).map(|p| p.node).collect();
+        peers.extend(self.finger_peers().iter().map(|p| p.node));
+        let own = self.successor_list().iter().chain(self.predecessor().iter()).find(|p| p.id == me).map(|p| p.node);
+        peers.retain(|&n| Some(n) != own);
+        peers.sort_unstable();
+        peers.dedup();
+        peers.len()
+    }
     /// The range of keys this node believes it is responsible for, as the
     /// half-open interval (pred, self]; None when it claims nothing.
     fn claimed_range(&self) -> Option<(RingId, RingId)> {

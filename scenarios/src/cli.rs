@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use protocols::chord::{Chord, ChordConfig};
+use protocols::palta::{Palta, PaltaConfig};
 use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use sim_core::SimTime;
 use sim_core::trace::TraceWriter;
@@ -313,8 +314,12 @@ pub fn run_scenario(
             };
             Ok(runner::run::<RelaxedRing>(scenario, config, trace, progress))
         }
+        (ProtocolName::Palta, ProtocolParams::Palta(params)) => {
+            let config = PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default() };
+            Ok(runner::run::<Palta>(scenario, config, trace, progress))
+        }
         (protocol, _) => Err(Failure::input(format!(
-            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring)",
+            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, palta)",
             scenario.name,
             protocol.name()
         ))),

@@ -193,8 +193,21 @@ pub enum ProtocolParams {
     RelaxedRing(RelaxedRingParams),
     /// DKS takes no parameters yet.
     Dks,
-    /// PALTA takes no parameters yet.
-    Palta,
+    /// PALTA's parameters.
+    Palta(PaltaParams),
+}
+
+/// PALTA's `[protocol_params]` (the relaxed ring beyond ω keeps its defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaltaParams {
+    /// `omega`: the mesh size from which joiners join the relaxed ring, 2..=1000000 [100].
+    pub omega: usize,
+}
+
+impl Default for PaltaParams {
+    fn default() -> Self {
+        PaltaParams { omega: 100 }
+    }
 }
 
 impl ProtocolParams {
@@ -204,7 +217,7 @@ impl ProtocolParams {
             ProtocolName::Chord => ProtocolParams::Chord(ChordParams::default()),
             ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing(RelaxedRingParams::default()),
             ProtocolName::Dks => ProtocolParams::Dks,
-            ProtocolName::Palta => ProtocolParams::Palta,
+            ProtocolName::Palta => ProtocolParams::Palta(PaltaParams::default()),
         }
     }
 

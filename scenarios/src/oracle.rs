@@ -180,6 +180,18 @@ pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
     count
 }
 
+/// Mean active connections per member (PALTA 2008).
+pub fn connections_per_peer<P: Protocol + RingView>(sim: &Simulation<P>) -> f64 {
+    let counts: Vec<usize> = sim
+        .alive_nodes()
+        .iter()
+        .filter_map(|&n| sim.node(n))
+        .filter(|p| p.is_member())
+        .map(|p| p.connections())
+        .collect();
+    if counts.is_empty() { 0.0 } else { counts.iter().sum::<usize>() as f64 / counts.len() as f64 }
+}
+
 /// Live nodes that completed their join.
 pub fn member_count<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
     sim.alive_nodes().iter().filter(|&&n| sim.node(n).is_some_and(|p| p.is_member())).count()

@@ -10,12 +10,13 @@ use sim_core::network::Latency;
 use super::path::KeyPath;
 use super::raw::{
     EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawExponential, RawFraction,
-    RawIdSpace, RawLoss, RawMean, RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawTable, RawUniform,
-    SessionKind,
+    RawIdSpace, RawLoss, RawMean, RawPalta, RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawTable,
+    RawUniform, SessionKind,
 };
 use super::{
     Bootstrap, ChordParams, ChurnSpec, DetectorSpec, EventAction, EventSpec, JoinVia, NetworkSpec, Nodes, OutputSpec,
-    PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario, WorkloadSpec,
+    PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario,
+    WorkloadSpec,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -150,9 +151,17 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
         ProtocolName::RelaxedRing => {
             Ok(ProtocolParams::RelaxedRing(relaxed_ring(decode(toml::Value::Table(table), &path, &[])?, &path)?))
         }
+        ProtocolName::Palta => {
+            let raw: RawPalta = decode(toml::Value::Table(table), &path, &[])?;
+            let omega = match raw.omega {
+                Some(n) => int(&path.key("omega"), n, 2, 1_000_000)?,
+                None => PaltaParams::default().omega,
+            };
+            Ok(ProtocolParams::Palta(PaltaParams { omega }))
+        }
         // No parameters yet: any key is unknown. A protocol that gains
         // parameters gets a raw struct and an arm like Chord's.
-        ProtocolName::Dks | ProtocolName::Palta => match table.keys().next() {
+        ProtocolName::Dks => match table.keys().next() {
             Some(key) => {
                 Err(Problem::at_key(path.key(key), format!("unknown key (protocol {protocol} has no parameters yet)")))
             }

@@ -115,6 +115,12 @@ pub(super) struct RawChord {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawPalta {
+    pub(super) omega: Option<Int>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawRelaxedRing {
     pub(super) successor_list: Option<Int>,
     pub(super) fingers: Option<bool>,

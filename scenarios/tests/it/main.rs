@@ -3,5 +3,6 @@
 
 mod chord_paper;
 mod cli;
+mod palta_paper;
 mod ppl_paper;
 mod support;

@@ -1,0 +1,328 @@
+//! PALTA: a full mesh while the network is small, a relaxed ring beyond.
+//!
+//! Cádiz, Mejías, Vallejos, Mens, Van Roy, De Meuter, "PALTA:
+//! Peer-to-peer AdaptabLe Topology for Ambient intelligence", SCCC 2008.
+//!
+//! # The idea
+//! Small networks, such as the devices of one room, do best fully
+//! connected: every lookup takes one hop and a failure is noticed by
+//! everyone. Large ones cannot afford N² connections. PALTA starts as a
+//! full mesh and switches to the relaxed ring (see [`crate::relaxed_ring`])
+//! when the network reaches a size threshold ω.
+//!
+//! # Below ω: the mesh
+//! A joiner sends `mesh_join` to its contact, a mesh peer. While the mesh
+//! has fewer than ω peers, the contact answers `mesh_members` with every
+//! peer it knows. The joiner greets each of them with `mesh_hello`, and each
+//! answers `mesh_welcome`: two messages per connection, about N² to build a
+//! mesh of N. Every mesh peer knows the whole membership, so its
+//! relaxed-ring pointers (predecessor, successor list, fingers) are the
+//! converged ones, computed from that list.
+//!
+//! # From ω on: the relaxed ring
+//! A contact whose mesh has reached ω answers `use_ring`, and the joiner
+//! joins as a relaxed-ring peer (lookup, `join`, `join_ok`, `new_succ`,
+//! `pred_no_more`). The mesh peers keep their mesh connections, which is why
+//! the average number of connections per peer peaks at about ω at N = ω and
+//! then falls towards the relaxed ring's as N grows (the paper's Fig. 5).
+//! Failure recovery, lookups and branches are the relaxed ring's.
+//!
+//! # Messages
+//! `mesh_join`, `mesh_members`, `mesh_hello`, `mesh_welcome`, `use_ring`,
+//! and every relaxed-ring message.
+
+use crate::relaxed_ring::{
+    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+};
+use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use sim_core::{Ctx, Effect, IdSpace, Message, NodeId, Peer, Protocol, RingId};
+use std::sync::Arc;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaltaConfig {
+    /// ω: the mesh size from which joiners join the relaxed ring.
+    pub omega: usize,
+    pub ring: RelaxedRingConfig,
+}
+
+impl Default for PaltaConfig {
+    fn default() -> Self {
+        PaltaConfig { omega: 100, ring: RelaxedRingConfig::default() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PaltaMessage {
+    Ring(RelaxedMessage),
+    MeshJoin { joiner: Peer },
+    MeshMembers { members: Arc<[Peer]> },
+    MeshHello { peer: Peer },
+    MeshWelcome { peer: Peer },
+    UseRing,
+}
+
+const MESH_KINDS: usize = 5;
+
+impl Message for PaltaMessage {
+    const KINDS: &'static [&'static str] = &[
+        "mesh_join",
+        "mesh_members",
+        "mesh_hello",
+        "mesh_welcome",
+        "use_ring",
+        "route",
+        "found",
+        "join",
+        "join_ok",
+        "goto",
+        "try_later",
+        "new_succ",
+        "pred_no_more",
+        "upd_succ_list",
+        "fix",
+        "fix_ok",
+        "hint",
+    ];
+    fn kind_index(&self) -> usize {
+        match self {
+            PaltaMessage::MeshJoin { .. } => 0,
+            PaltaMessage::MeshMembers { .. } => 1,
+            PaltaMessage::MeshHello { .. } => 2,
+            PaltaMessage::MeshWelcome { .. } => 3,
+            PaltaMessage::UseRing => 4,
+            PaltaMessage::Ring(message) => MESH_KINDS + message.kind_index(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaltaTimer {
+    Ring(RelaxedTimer),
+}
+
+/// How a node takes part.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Mode {
+    /// Waiting for the contact's answer to `mesh_join`.
+    Asking,
+    /// A mesh peer: `members` is every mesh peer it knows, itself included,
+    /// sorted by identifier.
+    Mesh { members: Vec<Peer> },
+    /// A relaxed-ring peer that never was in the mesh.
+    Ring,
+}
+
+/// One PALTA peer: a relaxed-ring peer plus, below ω, a mesh.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Palta {
+    ring: RelaxedRing,
+    mode: Mode,
+    contact: Option<Peer>,
+}
+
+impl Palta {
+    /// Runs a relaxed-ring handler and re-wraps what it did.
+    fn with_ring<R>(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        handler: impl FnOnce(&mut RelaxedRing, &mut Ctx<'_, RelaxedRing>) -> R,
+    ) -> R {
+        let config = ctx.config;
+        let (now, me, space) = (ctx.now, ctx.me, ctx.space);
+        let mut effects: Vec<Effect<RelaxedRing>> = Vec::new();
+        let result = {
+            let mut inner = Ctx::new(now, me, space, &config.ring, ctx.rng(), &mut effects);
+            handler(&mut self.ring, &mut inner)
+        };
+        for effect in effects {
+            match effect {
+                Effect::Send { to, message } => ctx.send(to, PaltaMessage::Ring(message)),
+                Effect::SetTimer { after, timer } => ctx.set_timer(after, PaltaTimer::Ring(timer)),
+                Effect::CancelTimer { timer } => ctx.cancel_timer(PaltaTimer::Ring(timer)),
+                Effect::Watch { peer } => ctx.watch(peer),
+                Effect::Unwatch { peer } => ctx.unwatch(peer),
+                Effect::Report { report } => ctx.report(report),
+            }
+        }
+        result
+    }
+
+    /// A mesh peer's ring pointers are the converged ones of its members.
+    fn adopt_mesh_ring(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Mode::Mesh { members } = &self.mode else { return };
+        let Some(index) = members.iter().position(|p| p.node == ctx.me.node) else { return };
+        let converged = RelaxedRing::ideal(members, index, ctx.space, &ctx.config.ring);
+        self.ring.merge_converged(converged);
+        self.with_ring(ctx, |ring, inner| ring.on_start(inner));
+    }
+
+    fn add_member(&mut self, peer: Peer) -> bool {
+        let Mode::Mesh { members } = &mut self.mode else { return false };
+        match members.binary_search_by_key(&peer.id, |p| p.id) {
+            Ok(_) => false,
+            Err(at) => {
+                members.insert(at, peer);
+                true
+            }
+        }
+    }
+
+    /// Mesh peers other than this one.
+    fn mesh_neighbours(&self) -> usize {
+        match &self.mode {
+            Mode::Mesh { members } => members.len().saturating_sub(1),
+            _ => 0,
+        }
+    }
+}
+
+impl Protocol for Palta {
+    type Config = PaltaConfig;
+    type Message = PaltaMessage;
+    type Timer = PaltaTimer;
+    type Request = RelaxedRequest;
+    type Report = RelaxedReport;
+
+    fn create(me: Peer, contact: Option<Peer>, config: &PaltaConfig) -> Self {
+        let mode = if contact.is_none() { Mode::Mesh { members: vec![me] } } else { Mode::Asking };
+        // The ring part joins only if told to use the ring.
+        Palta { ring: RelaxedRing::create(me, None, &config.ring), mode, contact }
+    }
+
+    fn is_member(&self) -> bool {
+        match self.mode {
+            Mode::Asking => false,
+            Mode::Mesh { .. } => true,
+            Mode::Ring => self.ring.is_member(),
+        }
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        match (&self.mode, self.contact) {
+            (Mode::Asking, Some(contact)) => ctx.send(contact.node, PaltaMessage::MeshJoin { joiner: ctx.me }),
+            (Mode::Mesh { .. }, _) => self.adopt_mesh_ring(ctx),
+            _ => self.with_ring(ctx, |ring, inner| ring.on_start(inner)),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: PaltaMessage) {
+        match message {
+            PaltaMessage::Ring(message) => self.with_ring(ctx, |ring, inner| ring.on_message(inner, from, message)),
+            PaltaMessage::MeshJoin { joiner } => match &self.mode {
+                Mode::Mesh { members } if members.len() < ctx.config.omega => {
+                    let members: Arc<[Peer]> = Arc::from(members.as_slice());
+                    ctx.send(joiner.node, PaltaMessage::MeshMembers { members });
+                }
+                _ => ctx.send(joiner.node, PaltaMessage::UseRing),
+            },
+            PaltaMessage::MeshMembers { members } => {
+                if self.mode != Mode::Asking {
+                    return;
+                }
+                let mut list: Vec<Peer> = members.to_vec();
+                list.push(ctx.me);
+                list.sort_by_key(|p| p.id);
+                list.dedup_by_key(|p| p.node);
+                let me = ctx.me;
+                for peer in list.iter().filter(|p| p.node != me.node) {
+                    ctx.send(peer.node, PaltaMessage::MeshHello { peer: me });
+                }
+                self.mode = Mode::Mesh { members: list };
+                self.adopt_mesh_ring(ctx);
+            }
+            PaltaMessage::MeshHello { peer } => {
+                if self.add_member(peer) {
+                    ctx.send(peer.node, PaltaMessage::MeshWelcome { peer: ctx.me });
+                    self.adopt_mesh_ring(ctx);
+                }
+            }
+            PaltaMessage::MeshWelcome { peer } => {
+                if self.add_member(peer) {
+                    self.adopt_mesh_ring(ctx);
+                }
+            }
+            PaltaMessage::UseRing => {
+                if self.mode == Mode::Asking {
+                    self.mode = Mode::Ring;
+                    let me = ctx.me;
+                    self.ring = RelaxedRing::create(me, self.contact, &ctx.config.ring);
+                    self.with_ring(ctx, |ring, inner| ring.on_start(inner));
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: PaltaTimer) {
+        let PaltaTimer::Ring(timer) = timer;
+        self.with_ring(ctx, |ring, inner| ring.on_timer(inner, timer));
+    }
+
+    fn on_suspect(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        if let Mode::Mesh { members } = &mut self.mode {
+            members.retain(|p| p.node != peer || p.node == ctx.me.node);
+        }
+        self.with_ring(ctx, |ring, inner| ring.on_suspect(inner, peer));
+    }
+
+    fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        self.with_ring(ctx, |ring, inner| ring.on_alive(inner, peer));
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: RelaxedRequest) {
+        self.with_ring(ctx, |ring, inner| ring.on_request(inner, request));
+    }
+}
+
+impl RingView for Palta {
+    fn ring_id(&self) -> RingId {
+        self.ring.ring_id()
+    }
+    fn predecessor(&self) -> Option<Peer> {
+        self.ring.predecessor()
+    }
+    fn successor_list(&self) -> &[Peer] {
+        self.ring.successor_list()
+    }
+    fn finger_peers(&self) -> Vec<Peer> {
+        self.ring.finger_peers()
+    }
+    /// Mesh connections plus the ring's own, counted once.
+    fn connections(&self) -> usize {
+        match &self.mode {
+            Mode::Mesh { .. } => self.mesh_neighbours().max(self.ring.connections()),
+            _ => self.ring.connections(),
+        }
+    }
+}
+
+impl RingProtocol for Palta {
+    fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &PaltaConfig) -> Self {
+        let mut node = Palta::create(ring[index], None, config);
+        node.ring = RelaxedRing::ideal(ring, index, space, &config.ring);
+        node.mode = if ring.len() <= config.omega { Mode::Mesh { members: ring.to_vec() } } else { Mode::Ring };
+        node
+    }
+
+    fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {
+        RelaxedRing::lookup_request(tag, key)
+    }
+
+    fn lookup_outcome(report: &RelaxedReport) -> Option<LookupOutcome> {
+        RelaxedRing::lookup_outcome(report)
+    }
+
+    const BUILD_KINDS: &'static [&'static str] = &[
+        "mesh_join",
+        "mesh_members",
+        "mesh_hello",
+        "mesh_welcome",
+        "use_ring",
+        "join",
+        "join_ok",
+        "new_succ",
+        "pred_no_more",
+    ];
+    const HINT_KINDS: &'static [&'static str] = RelaxedRing::HINT_KINDS;
+
+    fn control(_config: &mut PaltaConfig, _control: Control) {}
+}

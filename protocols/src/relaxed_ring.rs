@@ -39,7 +39,8 @@
 //! is cut.
 //!
 //! # Failure recovery (PPL §4)
-//! A peer watches its successor list, its predecessor and its predlist.
+//! A peer watches its successor list, its predecessor, its predlist and its
+//! fingers.
 //! Only the predecessor of a crashed peer recovers: when its successor is
 //! suspected, it takes the first live entry of its successor list and sends
 //! it `fix`. The receiver adopts the sender as predecessor if its own
@@ -324,9 +325,13 @@ impl RelaxedRing {
             ring::successor_list(self.me, head, rest, r, |n| crashed.iter().any(|p| p.node == n), &self.successors);
     }
 
+    /// Watches the neighbours, the predlist, the fingers (as Beernet's
+    /// finger table monitors them: recursive routing never hears that a
+    /// forward went to a dead finger) and the peers still suspected.
     fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
         let peers = self.pred.iter().chain(self.successors.iter()).chain(self.pred_list.iter()).map(|p| p.node);
-        let wanted = peers.chain(self.crashed.iter().map(|p| p.node));
+        let fingers = self.fingers.iter().map(|p| p.node);
+        let wanted = peers.chain(fingers).chain(self.crashed.iter().map(|p| p.node));
         ring::sync_watches(ctx, self.me.node, &mut self.watched, wanted);
     }
 
@@ -447,7 +452,10 @@ impl RelaxedRing {
                     }
                 }
             },
-            Purpose::Finger { index } => self.fingers.set(index, result, self.me, self.succ()),
+            Purpose::Finger { index } => {
+                self.fingers.set(index, result, self.me, self.succ());
+                self.sync_watches(ctx);
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! measure them all the same way.
 
 pub mod chord;
+pub mod dks;
 pub mod fingers;
 pub mod palta;
 pub mod relaxed_ring;

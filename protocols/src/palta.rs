@@ -32,10 +32,10 @@
 //! and every relaxed-ring message.
 
 use crate::relaxed_ring::{
-    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+    self, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
-use sim_core::{Ctx, Effect, IdSpace, Message, NodeId, Peer, Protocol, RingId};
+use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId};
 use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,24 +127,7 @@ impl Palta {
         ctx: &mut Ctx<'_, Self>,
         handler: impl FnOnce(&mut RelaxedRing, &mut Ctx<'_, RelaxedRing>) -> R,
     ) -> R {
-        let config = ctx.config;
-        let (now, me, space) = (ctx.now, ctx.me, ctx.space);
-        let mut effects: Vec<Effect<RelaxedRing>> = Vec::new();
-        let result = {
-            let mut inner = Ctx::new(now, me, space, &config.ring, ctx.rng(), &mut effects);
-            handler(&mut self.ring, &mut inner)
-        };
-        for effect in effects {
-            match effect {
-                Effect::Send { to, message } => ctx.send(to, PaltaMessage::Ring(message)),
-                Effect::SetTimer { after, timer } => ctx.set_timer(after, PaltaTimer::Ring(timer)),
-                Effect::CancelTimer { timer } => ctx.cancel_timer(PaltaTimer::Ring(timer)),
-                Effect::Watch { peer } => ctx.watch(peer),
-                Effect::Unwatch { peer } => ctx.unwatch(peer),
-                Effect::Report { report } => ctx.report(report),
-            }
-        }
-        result
+        relaxed_ring::delegate(ctx, &mut self.ring, |c| &c.ring, PaltaMessage::Ring, PaltaTimer::Ring, handler)
     }
 
     /// A mesh peer's ring pointers are the converged ones of its members.

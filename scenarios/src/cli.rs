@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use protocols::chord::{Chord, ChordConfig};
+use protocols::dks::{Dks, DksConfig};
 use protocols::palta::{Palta, PaltaConfig};
 use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use sim_core::SimTime;
@@ -314,12 +315,17 @@ pub fn run_scenario(
             };
             Ok(runner::run::<RelaxedRing>(scenario, config, trace, progress))
         }
+        (ProtocolName::Dks, ProtocolParams::Dks(params)) => {
+            let config =
+                DksConfig { lock_lease: SimTime::from_millis_f64(params.lock_lease_ms), ..DksConfig::default() };
+            Ok(runner::run::<Dks>(scenario, config, trace, progress))
+        }
         (ProtocolName::Palta, ProtocolParams::Palta(params)) => {
             let config = PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default() };
             Ok(runner::run::<Palta>(scenario, config, trace, progress))
         }
         (protocol, _) => Err(Failure::input(format!(
-            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, palta)",
+            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, dks, palta)",
             scenario.name,
             protocol.name()
         ))),

@@ -191,10 +191,24 @@ pub enum ProtocolParams {
     Chord(ChordParams),
     /// The relaxed ring's parameters.
     RelaxedRing(RelaxedRingParams),
-    /// DKS takes no parameters yet.
-    Dks,
+    /// DKS's parameters.
+    Dks(DksParams),
     /// PALTA's parameters.
     Palta(PaltaParams),
+}
+
+/// DKS's `[protocol_params]` (routing and recovery keep the relaxed ring's
+/// defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DksParams {
+    /// `lock_lease_ms`: a join lock not released by then is released, > 0 [5000].
+    pub lock_lease_ms: f64,
+}
+
+impl Default for DksParams {
+    fn default() -> Self {
+        DksParams { lock_lease_ms: 5000.0 }
+    }
 }
 
 /// PALTA's `[protocol_params]` (the relaxed ring beyond ω keeps its defaults).
@@ -216,7 +230,7 @@ impl ProtocolParams {
         match protocol {
             ProtocolName::Chord => ProtocolParams::Chord(ChordParams::default()),
             ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing(RelaxedRingParams::default()),
-            ProtocolName::Dks => ProtocolParams::Dks,
+            ProtocolName::Dks => ProtocolParams::Dks(DksParams::default()),
             ProtocolName::Palta => ProtocolParams::Palta(PaltaParams::default()),
         }
     }

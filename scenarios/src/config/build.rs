@@ -9,13 +9,13 @@ use sim_core::network::Latency;
 
 use super::path::KeyPath;
 use super::raw::{
-    EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawExponential, RawFraction,
+    EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFraction,
     RawIdSpace, RawLoss, RawMean, RawPalta, RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawTable,
     RawUniform, SessionKind,
 };
 use super::{
-    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, EventAction, EventSpec, JoinVia, NetworkSpec, Nodes, OutputSpec,
-    PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario,
+    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, DksParams, EventAction, EventSpec, JoinVia, NetworkSpec, Nodes,
+    OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario,
     WorkloadSpec,
 };
 
@@ -159,14 +159,13 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
             };
             Ok(ProtocolParams::Palta(PaltaParams { omega }))
         }
-        // No parameters yet: any key is unknown. A protocol that gains
-        // parameters gets a raw struct and an arm like Chord's.
-        ProtocolName::Dks => match table.keys().next() {
-            Some(key) => {
-                Err(Problem::at_key(path.key(key), format!("unknown key (protocol {protocol} has no parameters yet)")))
-            }
-            None => Ok(ProtocolParams::defaults(protocol)),
-        },
+        ProtocolName::Dks => {
+            let raw: RawDks = decode(toml::Value::Table(table), &path, &[])?;
+            let lock_lease_ms = opt(raw.lock_lease_ms, DksParams::default().lock_lease_ms, |v| {
+                positive(&path.key("lock_lease_ms"), v)
+            })?;
+            Ok(ProtocolParams::Dks(DksParams { lock_lease_ms }))
+        }
     }
 }
 

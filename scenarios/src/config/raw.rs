@@ -115,6 +115,12 @@ pub(super) struct RawChord {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawDks {
+    pub(super) lock_lease_ms: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawPalta {
     pub(super) omega: Option<Int>,
 }

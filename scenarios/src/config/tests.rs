@@ -342,10 +342,10 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
         )),
         "{e}"
     );
-    // protocol_params of a protocol without parameters.
+    // A key of another protocol's parameters.
     let text = MINIMAL.replace("\"chord\"", "\"dks\"") + "[protocol_params]\nsuccessor_list = 4\n";
     let e = err(&text);
-    assert_eq!(e, "test.toml:8:1: protocol_params.successor_list: unknown key (protocol dks has no parameters yet)");
+    assert!(e.starts_with("test.toml:8:1: protocol_params.successor_list: unknown key"), "{e}");
     // A Chord key given to the relaxed ring.
     let text = MINIMAL.replace("\"chord\"", "\"relaxed_ring\"") + "[protocol_params]\nstabilize_every_s = 4\n";
     let e = err(&text);

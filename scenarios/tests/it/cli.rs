@@ -97,7 +97,7 @@ fn compare_runs_every_protocol_on_one_churn_schedule() {
         "run",
         "compare-churn",
         "--compare",
-        "chord,relaxed_ring",
+        "chord,relaxed_ring,dks",
         "--set",
         "nodes.initial=120",
         "--set",
@@ -109,12 +109,14 @@ fn compare_runs_every_protocol_on_one_churn_schedule() {
     let output = overlaysim(&args, dir.path());
     assert!(output.status.success(), "{}", stderr(&output));
     let table = scenarios::output::read_csv(&dir.path().join("cmp/comparison.csv")).unwrap();
-    assert_eq!(table.rows.len(), 2);
+    assert_eq!(table.rows.len(), 3);
     let column = |name: &str| table.header.iter().position(|h| h == name).unwrap();
     assert_eq!(table.rows[0][column("protocol")], "chord");
     assert_eq!(table.rows[1][column("protocol")], "relaxed_ring");
+    assert_eq!(table.rows[2][column("protocol")], "dks");
     for shared in ["joins", "crashes", "alive_nodes"] {
         assert_eq!(table.rows[0][column(shared)], table.rows[1][column(shared)], "{shared} differs");
+        assert_eq!(table.rows[0][column(shared)], table.rows[2][column(shared)], "{shared} differs");
     }
     assert!(table.rows[0][column("crashes")].parse::<u32>().unwrap() > 5);
     assert!(dir.path().join("cmp/relaxed_ring/summary.csv").exists());

@@ -847,6 +847,11 @@ impl Protocol for RelaxedRing {
         let known = self.crashed.remove(index);
         if self.pred.is_some_and(|p| p.node == peer) {
             self.add_pred(ctx.space, known);
+        } else if self.pred.is_some_and(|p| ctx.space.in_open_open(known.id, p.id, self.me.id)) {
+            // A predecessor wrongly given up while a farther peer took its
+            // place (Theorem 3's exception): it is closer, so it is ours again.
+            self.pred = Some(known);
+            self.add_pred(ctx.space, known);
         }
         // A successor wrongly given up: take it back if it is closer.
         {

@@ -190,3 +190,24 @@ fn a_lost_join_ok_does_not_strand_the_joiner() {
     let stranded: usize = (1..=4).map(|seed| stranded_joiners(seed, 0.10).0 + stranded_joiners(seed, 0.20).0).sum();
     assert!(stranded > 0);
 }
+
+#[test]
+fn a_false_suspicion_of_a_predecessor_can_break_consistency_until_retracted() {
+    // Reference: PPL 2008, Theorem 3 — the exception: when both neighbours
+    // of b wrongly suspect it, a fixes towards c and c, its predecessor
+    // suspected, adopts a; b, alive, still claims (a, b]: two peers claim
+    // those keys. When the suspicions are retracted, a takes b back as
+    // successor and c takes b back as predecessor.
+    let mut sim: Simulation<RelaxedRing> = ideal(engine(10), RelaxedRingConfig::default(), 8);
+    sim.run_until(SimTime::from_millis(100));
+    let ring: Vec<_> = sim.ring().values().copied().collect();
+    let (a, b, c) = (ring[2], ring[3], ring[4]);
+    assert!(sim.suspect(c, b, SimTime::from_secs(2)));
+    assert!(sim.suspect(a, b, SimTime::from_secs(2)));
+    sim.run_until(SimTime::from_millis(1_000));
+    assert!(claims_overlap(&sim), "the exception did not show");
+    sim.run_until(SimTime::from_secs(5));
+    assert!(!claims_overlap(&sim));
+    assert!(perfect(&sim));
+    assert!(predecessors_correct(&sim));
+}

@@ -4,6 +4,7 @@ use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
 use crate::library;
 use crate::output::{write_atomic, write_csv};
 use crate::runner::{self, Progress, RunResult, Table};
+use crate::sweep;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -34,6 +35,48 @@ enum Command {
     /// Measure whole-run throughput and memory: Chord under churn at several
     /// sizes, each in a fresh process.
     Bench(BenchArgs),
+    /// Run a scenario over a grid of values and seeds, in parallel; an
+    /// interrupted sweep started again resumes where it stopped.
+    Sweep(SweepArgs),
+    /// Join the outputs of sweep shards into one results.csv.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// Scenario file, or a shipped scenario's name.
+    file: String,
+    /// A swept key and its values, e.g. --vary nodes.initial=1000,2000 (repeatable).
+    #[arg(long = "vary", value_name = "KEY=V1,V2,...")]
+    vary: Vec<String>,
+    /// Seeds, e.g. 1..10.
+    #[arg(long, default_value = "1..1")]
+    seeds: String,
+    /// Runs at once [default: the number of cores].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Fixed overrides for every run (validated like the file).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Output directory [default: runs/<name>/sweep].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run only every n-th run starting at the i-th, e.g. 2/8.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// Sweep output directories (shards).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where results.csv goes.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,6 +174,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     let result = match cli.command {
         Command::Run(args) => run_command(args),
         Command::Bench(args) => bench_command(args),
+        Command::Sweep(args) => sweep_command(args),
+        Command::Merge(args) => sweep::write_results(&args.dirs, &args.out)
+            .map(|rows| println!("merged {rows} runs into {}", args.out.join("results.csv").display()))
+            .map_err(Failure::other),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -237,6 +284,63 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
         println!("wrote {}/comparison.csv and one folder per protocol", out.display());
     }
     Ok(())
+}
+
+/// `sweep`: validates every point first, then runs what is not done yet.
+fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
+    let vary: Vec<sweep::Vary> =
+        args.vary.iter().map(|v| sweep::Vary::parse(v)).collect::<Result<_, _>>().map_err(Failure::input)?;
+    let seeds = sweep::parse_seeds(&args.seeds).map_err(Failure::input)?;
+    let shard = args.shard.as_deref().map(sweep::parse_shard).transpose().map_err(Failure::input)?;
+    let points = sweep::points(&vary);
+    let mut scenarios = Vec::with_capacity(points.len());
+    for point in &points {
+        let mut overrides = args.overrides.clone();
+        overrides.extend(point.iter().map(|(k, v)| format!("{k}={v}")));
+        scenarios.push(load_scenario(&args.file, &overrides)?);
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&scenarios[0].name).join("sweep"));
+    std::fs::create_dir_all(out.join("runs"))
+        .with_context(|| format!("cannot create {}", out.display()))
+        .map_err(Failure::other)?;
+    let jobs = sweep::jobs(points.len(), &seeds, shard);
+    let pending: Vec<&sweep::Job> = jobs.iter().filter(|j| !j.file(&out).exists()).collect();
+    let threads = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(pending.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} runs ({elapsed} wall, eta {eta}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| Failure::other(e.into()))?;
+    let failures: Vec<String> = pool.install(|| {
+        use rayon::prelude::*;
+        pending
+            .par_iter()
+            .filter_map(|job| {
+                let mut scenario = scenarios[job.point].clone();
+                scenario.seed = job.seed;
+                let outcome = sweep::run_job(&scenario, &points[job.point], job, &out);
+                bar.inc(1);
+                outcome.err().map(|e| format!("point {} seed {}: {e:#}", job.point, job.seed))
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::other)?;
+    if !args.quiet {
+        println!(
+            "{} points x {} seeds: {} runs done before, {} run now; {rows} rows in {}",
+            points.len(),
+            seeds.len(),
+            jobs.len() - pending.len(),
+            pending.len(),
+            out.join("results.csv").display()
+        );
+    }
+    match failures.first() {
+        None => Ok(()),
+        Some(first) => Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", failures.len()))),
+    }
 }
 
 /// Runs the bench scenario at each size in a child process (so that each

@@ -11,3 +11,4 @@ pub mod library;
 pub mod oracle;
 pub mod output;
 pub mod runner;
+pub mod sweep;

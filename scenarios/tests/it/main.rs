@@ -6,3 +6,4 @@ mod cli;
 mod palta_paper;
 mod ppl_paper;
 mod support;
+mod sweep;

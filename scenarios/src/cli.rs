@@ -40,7 +40,35 @@ enum Command {
     Sweep(SweepArgs),
     /// Join the outputs of sweep shards into one results.csv.
     Merge(MergeArgs),
+    /// Compare two sweeps point by point (Welch's t-test); exits 1 when a
+    /// metric got significantly worse.
+    Compare(CompareArgs),
 }
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The baseline sweep's output directory.
+    base: PathBuf,
+    /// The new sweep's output directory (same points).
+    new: PathBuf,
+    /// A metric to compare, lower is better; `name:higher` when higher is
+    /// better (repeatable) [default: failed, wrong and inconsistent lookups,
+    /// inconsistent and unavailable keys, messages].
+    #[arg(long = "metric", value_name = "NAME[:higher]")]
+    metrics: Vec<String>,
+    /// Significance level.
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+}
+
+const DEFAULT_METRICS: &[&str] = &[
+    "lookups_failed",
+    "lookups_wrong",
+    "lookups_inconsistent",
+    "inconsistent_key_fraction",
+    "unavailable_key_fraction",
+    "messages",
+];
 
 #[derive(Debug, clap::Args)]
 struct SweepArgs {
@@ -175,6 +203,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Command::Run(args) => run_command(args),
         Command::Bench(args) => bench_command(args),
         Command::Sweep(args) => sweep_command(args),
+        Command::Compare(args) => compare_sweeps(args),
         Command::Merge(args) => sweep::write_results(&args.dirs, &args.out)
             .map(|rows| println!("merged {rows} runs into {}", args.out.join("results.csv").display()))
             .map_err(Failure::other),
@@ -282,6 +311,90 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
             println!("{column:width$} {}", cells.join(" "));
         }
         println!("wrote {}/comparison.csv and one folder per protocol", out.display());
+    }
+    Ok(())
+}
+
+/// `compare`: per point and metric, both means with 95 % intervals, the
+/// difference and Welch's p; worse means significant and in the bad
+/// direction.
+fn compare_sweeps(args: CompareArgs) -> Result<(), Failure> {
+    use reports::stats::{Summary, welch};
+    let read = |dir: &Path| {
+        let path = dir.join("results.csv");
+        if !path.is_file() {
+            return Err(Failure::input(format!("{}: no results.csv (is it a sweep output?)", dir.display())));
+        }
+        crate::output::read_csv(&path).map_err(|e| Failure::input(format!("{e:#}")))
+    };
+    let (base, new) = (read(&args.base)?, read(&args.new)?);
+    if !(0.0 < args.alpha && args.alpha < 1.0) {
+        return Err(Failure::input(format!("--alpha {}: must be in (0, 1)", args.alpha)));
+    }
+    let wanted: Vec<String> = if args.metrics.is_empty() {
+        DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
+    } else {
+        args.metrics.clone()
+    };
+    let mut worse = 0;
+    println!(
+        "{:>5} {:28} {:>24} {:>24} {:>12} {:>9}  verdict",
+        "point", "metric", "base (95% CI)", "new (95% CI)", "difference", "p"
+    );
+    for spec in &wanted {
+        let (metric, higher_is_better) = match spec.split_once(':') {
+            Some((m, "higher")) => (m, true),
+            Some((m, "lower")) => (m, false),
+            Some(_) => {
+                return Err(Failure::input(format!("--metric {spec}: expected NAME, NAME:higher or NAME:lower")));
+            }
+            None => (spec.as_str(), false),
+        };
+        for table in [&base, &new] {
+            if !table.header.iter().any(|h| h == metric) {
+                return Err(Failure::input(format!("--metric {metric}: no such column in results.csv")));
+            }
+        }
+        let by_point = |table: &Table| -> std::collections::BTreeMap<u64, Vec<f64>> {
+            let (p, m) = (
+                table.header.iter().position(|h| h == "point").unwrap_or(0),
+                table.header.iter().position(|h| h == metric).unwrap_or(0),
+            );
+            let mut groups: std::collections::BTreeMap<u64, Vec<f64>> = std::collections::BTreeMap::new();
+            for row in &table.rows {
+                if let (Ok(point), Ok(value)) = (row[p].parse::<u64>(), row[m].parse::<f64>()) {
+                    groups.entry(point).or_default().push(value);
+                }
+            }
+            groups
+        };
+        let (a, b) = (by_point(&base), by_point(&new));
+        for (point, values) in &a {
+            let Some(other) = b.get(point) else { continue };
+            let (sa, sb) = (Summary::of(values), Summary::of(other));
+            let (_, _, p) = welch(&sa, &sb);
+            let got_worse = if higher_is_better { sb.mean < sa.mean } else { sb.mean > sa.mean };
+            let verdict = match (p < args.alpha, got_worse) {
+                (true, true) => {
+                    worse += 1;
+                    "WORSE"
+                }
+                (true, false) => "better",
+                _ => "same",
+            };
+            println!(
+                "{point:>5} {metric:28} {:>24} {:>24} {:>12.4e} {p:>9.2e}  {verdict}",
+                format!("{:.4e} ± {:.1e}", sa.mean, sa.ci95()),
+                format!("{:.4e} ± {:.1e}", sb.mean, sb.ci95()),
+                sb.mean - sa.mean
+            );
+        }
+    }
+    if worse > 0 {
+        return Err(Failure::other(anyhow::anyhow!(
+            "{worse} metric(s) got significantly worse at alpha {}",
+            args.alpha
+        )));
     }
     Ok(())
 }

@@ -78,3 +78,48 @@ fn a_bad_vary_is_rejected_before_anything_runs() {
     assert!(stderr(&output).contains("churn.crashes_per_s"));
     assert!(!dir.path().join("x").exists());
 }
+
+fn small_sweep(dir: &Path, out: &str, seeds: &str, extra: &[&str]) {
+    let mut args = vec![
+        "sweep",
+        "quickstart",
+        "--set",
+        "nodes.initial=200",
+        "--set",
+        "duration_s=60",
+        "--seeds",
+        seeds,
+        "--out",
+        out,
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let output = overlaysim(&args, dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn compare_flags_a_planted_regression_and_passes_an_unchanged_build() {
+    let dir = tempfile::tempdir().unwrap();
+    small_sweep(dir.path(), "base", "1..8", &[]);
+    // The planted change: every Chord maintenance period doubled.
+    let doubled = [
+        "--set",
+        "protocol_params.stabilize_every_s=2",
+        "--set",
+        "protocol_params.fix_fingers_every_s=2",
+        "--set",
+        "protocol_params.check_predecessor_every_s=2",
+    ];
+    small_sweep(dir.path(), "slower", "1..8", &doubled);
+    small_sweep(dir.path(), "same", "9..16", &[]);
+    let planted = overlaysim(&["compare", "base", "slower", "--alpha", "0.01"], dir.path());
+    assert_eq!(planted.status.code(), Some(1), "{}", stderr(&planted));
+    let table = String::from_utf8_lossy(&planted.stdout);
+    assert!(table.lines().any(|l| l.contains("lookups_wrong") && l.ends_with("WORSE")), "{table}");
+    assert!(table.lines().any(|l| l.contains("messages") && l.ends_with("better")), "{table}");
+    let unchanged = overlaysim(&["compare", "base", "same", "--alpha", "0.01"], dir.path());
+    assert!(unchanged.status.success(), "{}", String::from_utf8_lossy(&unchanged.stdout));
+    let missing = overlaysim(&["compare", "base", "same", "--metric", "no_such_metric"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+}

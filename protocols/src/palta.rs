@@ -61,28 +61,29 @@ pub enum PaltaMessage {
     UseRing,
 }
 
-const MESH_KINDS: usize = 5;
+/// PALTA's own message kinds; the relaxed ring's follow them.
+const MESH: [&str; 5] = ["mesh_join", "mesh_members", "mesh_hello", "mesh_welcome", "use_ring"];
+const MESH_KINDS: usize = MESH.len();
+const ALL_KINDS: [&str; MESH_KINDS + RelaxedMessage::KINDS.len()] = concat_kinds(&MESH, RelaxedMessage::KINDS);
+
+/// `first` followed by `second`, in a const context.
+const fn concat_kinds<const N: usize>(first: &[&'static str], second: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < first.len() {
+        out[i] = first[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < second.len() {
+        out[i + j] = second[j];
+        j += 1;
+    }
+    out
+}
 
 impl Message for PaltaMessage {
-    const KINDS: &'static [&'static str] = &[
-        "mesh_join",
-        "mesh_members",
-        "mesh_hello",
-        "mesh_welcome",
-        "use_ring",
-        "route",
-        "found",
-        "join",
-        "join_ok",
-        "goto",
-        "try_later",
-        "new_succ",
-        "pred_no_more",
-        "upd_succ_list",
-        "fix",
-        "fix_ok",
-        "hint",
-    ];
+    const KINDS: &'static [&'static str] = &ALL_KINDS;
     fn kind_index(&self) -> usize {
         match self {
             PaltaMessage::MeshJoin { .. } => 0,

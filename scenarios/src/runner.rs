@@ -161,8 +161,8 @@ pub fn run<P: RingProtocol>(
         sim.set_trace(trace);
     }
     let space = sim.space();
-    let duration = SimTime::from_secs_f64(scenario.duration_s);
-    let sample_every = SimTime::from_secs_f64(scenario.sample_every_s).max(SimTime(1));
+    let duration = scenario.duration();
+    let sample_every = scenario.sample_every();
     let mut scenario_rng = Stream::new(scenario.seed, Purpose::Scenario);
     let mut bootstrap_rng = Stream::new(scenario.seed, Purpose::Bootstrap);
     let mut workload_rng = Stream::new(scenario.seed, Purpose::Workload);

@@ -87,15 +87,47 @@ impl Ord for Entry {
     }
 }
 
-/// Candidate 1: `std::collections::BinaryHeap`.
-struct StdBinary {
-    heap: BinaryHeap<Entry>,
+/// The binary max-heaps compared (std's and the 4-ary one), over
+/// `Reverse((time, seq))` keys.
+trait MaxHeap: Default {
+    fn push(&mut self, entry: Entry);
+    fn pop(&mut self) -> Option<Entry>;
+    fn len(&self) -> usize;
+}
+
+impl MaxHeap for BinaryHeap<Entry> {
+    fn push(&mut self, entry: Entry) {
+        BinaryHeap::push(self, entry)
+    }
+    fn pop(&mut self) -> Option<Entry> {
+        BinaryHeap::pop(self)
+    }
+    fn len(&self) -> usize {
+        BinaryHeap::len(self)
+    }
+}
+
+impl MaxHeap for QuaternaryHeap<Entry> {
+    fn push(&mut self, entry: Entry) {
+        QuaternaryHeap::push(self, entry)
+    }
+    fn pop(&mut self) -> Option<Entry> {
+        QuaternaryHeap::pop(self)
+    }
+    fn len(&self) -> usize {
+        QuaternaryHeap::len(self)
+    }
+}
+
+/// Candidates 1 and 2: a comparison heap with a sequence counter.
+struct Comparison<H> {
+    heap: H,
     seq: u64,
 }
 
-impl HoldQueue for StdBinary {
+impl<H: MaxHeap> HoldQueue for Comparison<H> {
     fn new() -> Self {
-        StdBinary { heap: BinaryHeap::new(), seq: 0 }
+        Comparison { heap: H::default(), seq: 0 }
     }
     #[inline]
     fn push(&mut self, time: u64, mut payload: Payload) {
@@ -112,30 +144,8 @@ impl HoldQueue for StdBinary {
     }
 }
 
-/// Candidate 2: `dary_heap::QuaternaryHeap` (4-ary).
-struct Dary4 {
-    heap: QuaternaryHeap<Entry>,
-    seq: u64,
-}
-
-impl HoldQueue for Dary4 {
-    fn new() -> Self {
-        Dary4 { heap: QuaternaryHeap::new(), seq: 0 }
-    }
-    #[inline]
-    fn push(&mut self, time: u64, mut payload: Payload) {
-        payload[0] = self.seq;
-        self.heap.push(Entry { key: Reverse((time, self.seq)), payload });
-        self.seq += 1;
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<(u64, Payload)> {
-        self.heap.pop().map(|e| (e.key.0.0, e.payload))
-    }
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
+type StdBinary = Comparison<BinaryHeap<Entry>>;
+type Dary4 = Comparison<QuaternaryHeap<Entry>>;
 
 /// The item of `priority-queue`: unique by sequence number, carrying the
 /// payload. Hash and equality look at the sequence only, so `&u64` can be

@@ -164,7 +164,7 @@ impl Network {
     pub fn transmit(&mut self, from: NodeId, to: NodeId, rng: &mut impl Draw) -> Option<SimTime> {
         self.counters.sent += 1;
         if self.config.loss > 0.0 && rng.chance(self.config.loss) {
-            self.counters.lost += 1;
+            self.record_drop(Drop::Lost);
             return None;
         }
         let ms = match &self.config.latency {

@@ -145,11 +145,6 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-
-    /// Events scheduled so far (the next sequence number).
-    pub fn scheduled(&self) -> u64 {
-        self.next_sequence
-    }
 }
 
 /// The bucket of time `at` relative to `last` (at ≠ last): the highest bit in

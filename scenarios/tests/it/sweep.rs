@@ -4,25 +4,21 @@ use crate::support::{overlaysim, stderr};
 use std::fs;
 use std::path::Path;
 
-fn sweep(dir: &Path, out: &str, extra: &[&str]) {
-    let mut args = vec![
-        "sweep",
-        "quickstart",
-        "--vary",
-        "churn.crashes_per_s=0,1",
-        "--seeds",
-        "1..3",
-        "--set",
-        "nodes.initial=80",
-        "--set",
-        "duration_s=10",
-        "--out",
-        out,
-        "--quiet",
-    ];
+/// Sweeps the quickstart at `nodes` nodes for `duration_s`, into `out`.
+fn sweep_with(dir: &Path, out: &str, nodes: &str, duration_s: &str, seeds: &str, extra: &[&str]) {
+    let (nodes, duration) = (format!("nodes.initial={nodes}"), format!("duration_s={duration_s}"));
+    let mut args =
+        vec!["sweep", "quickstart", "--set", &nodes, "--set", &duration, "--seeds", seeds, "--out", out, "--quiet"];
     args.extend_from_slice(extra);
     let output = overlaysim(&args, dir);
     assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// A 2-point by 3-seed sweep over the crash rate.
+fn sweep(dir: &Path, out: &str, extra: &[&str]) {
+    let mut args = vec!["--vary", "churn.crashes_per_s=0,1"];
+    args.extend_from_slice(extra);
+    sweep_with(dir, out, "80", "10", "1..3", &args);
 }
 
 fn results(dir: &Path, out: &str) -> Vec<u8> {
@@ -80,22 +76,7 @@ fn a_bad_vary_is_rejected_before_anything_runs() {
 }
 
 fn small_sweep(dir: &Path, out: &str, seeds: &str, extra: &[&str]) {
-    let mut args = vec![
-        "sweep",
-        "quickstart",
-        "--set",
-        "nodes.initial=200",
-        "--set",
-        "duration_s=60",
-        "--seeds",
-        seeds,
-        "--out",
-        out,
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    let output = overlaysim(&args, dir);
-    assert!(output.status.success(), "{}", stderr(&output));
+    sweep_with(dir, out, "200", "60", seeds, extra);
 }
 
 #[test]

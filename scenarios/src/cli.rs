@@ -3,7 +3,7 @@
 use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
 use crate::library;
 use crate::output::{write_atomic, write_csv};
-use crate::runner::{self, Progress, RunResult, Table};
+use crate::runner::{self, Progress, Quiet, RunResult, Table};
 use crate::sweep;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -43,6 +43,51 @@ enum Command {
     /// Compare two sweeps point by point (Welch's t-test); exits 1 when a
     /// metric got significantly worse.
     Compare(CompareArgs),
+    /// Draw the ring of a scenario at one instant (SVG, and PNG beside it).
+    Snapshot(SnapshotArgs),
+    /// Reproduce the papers' figures: run them, draw PNG and SVG with the
+    /// papers' points, and write report.html.
+    Figures(FiguresArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SnapshotArgs {
+    /// Scenario file, or a shipped scenario's name.
+    file: String,
+    /// The instant, in simulated seconds (at most the scenario's duration).
+    #[arg(long)]
+    at: f64,
+    /// The picture's path; `.svg` and `.png` are written.
+    #[arg(long, default_value = "ring.svg")]
+    out: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override any key, as for `run`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct FiguresArgs {
+    /// Only this figure: a shipped name or a definition file (repeatable).
+    #[arg(long = "only", value_name = "NAME|FILE")]
+    only: Vec<String>,
+    /// Small sizes and few seeds: minutes, not an hour.
+    #[arg(long)]
+    quick: bool,
+    /// Output directory [default: figures, or figures-quick with --quick].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Runs at once [default: the number of cores].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// List the shipped figures and exit.
+    #[arg(long)]
+    list: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,6 +185,9 @@ struct RunArgs {
     /// Also write trace.jsonl, one line per delivered event.
     #[arg(long)]
     trace: bool,
+    /// Also draw the time series to timeseries.png and timeseries.svg.
+    #[arg(long)]
+    plot: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -181,10 +229,10 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn input(message: impl Into<String>) -> Self {
+    pub fn input(message: impl Into<String>) -> Self {
         Failure { status: 2, message: message.into() }
     }
-    fn other(error: anyhow::Error) -> Self {
+    pub fn other(error: anyhow::Error) -> Self {
         Failure { status: 1, message: format!("{error:#}") }
     }
 }
@@ -204,6 +252,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Command::Bench(args) => bench_command(args),
         Command::Sweep(args) => sweep_command(args),
         Command::Compare(args) => compare_sweeps(args),
+        Command::Figures(args) => figures_command(args),
+        Command::Snapshot(args) => snapshot_command(args),
         Command::Merge(args) => sweep::write_results(&args.dirs, &args.out)
             .map(|rows| println!("merged {rows} runs into {}", args.out.join("results.csv").display()))
             .map_err(Failure::other),
@@ -268,6 +318,9 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
     let result = run_scenario(&scenario, trace, &mut progress)?;
     progress.finish();
     write_outputs(&out, &result).map_err(Failure::other)?;
+    if args.plot {
+        crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
+    }
     if has_trace {
         std::fs::rename(&trace_temporary, out.join("trace.jsonl")).map_err(|e| Failure::other(e.into()))?;
     }
@@ -399,6 +452,71 @@ fn compare_sweeps(args: CompareArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `snapshot`: runs the scenario up to `--at` and draws the ring there.
+fn snapshot_command(args: SnapshotArgs) -> Result<(), Failure> {
+    let mut overrides = args.overrides.clone();
+    overrides.push(format!("output.snapshot_at_s={}", args.at));
+    let mut scenario = load_scenario(&args.file, &overrides)?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    // Nothing after the instant matters: the run stops there.
+    scenario.duration_s = scenario.duration_s.min(args.at.max(1e-6));
+    let result = run_scenario(&scenario, None, &mut Quiet)?;
+    let picture = result.snapshot.ok_or_else(|| Failure::other(anyhow::anyhow!("the run ended before --at")))?;
+    let stem = args.out.with_extension("");
+    if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))
+            .map_err(Failure::other)?;
+    }
+    picture.save(&stem).map_err(Failure::other)?;
+    println!("{}; wrote {}.svg and {}.png", picture.subtitle, stem.display(), stem.display());
+    Ok(())
+}
+
+/// `figures`: runs, draws and reports; the verdicts are printed, and a FAIL
+/// does not change the exit status (the report is the product).
+fn figures_command(args: FiguresArgs) -> Result<(), Failure> {
+    if args.list {
+        for (name, text) in crate::figures::BUILTIN {
+            let title = text.lines().find_map(|l| l.strip_prefix("title = ")).unwrap_or_default();
+            println!("{name:24} {}", title.trim_matches('"'));
+        }
+        return Ok(());
+    }
+    let out = args.out.unwrap_or_else(|| PathBuf::from(if args.quick { "figures-quick" } else { "figures" }));
+    let options = crate::figures::Options {
+        only: args.only,
+        quick: args.quick,
+        out: out.clone(),
+        jobs: default_jobs(args.jobs),
+        quiet: args.quiet,
+    };
+    let outcome = crate::figures::figures(&options)?;
+    if !args.quiet {
+        for (name, verdict) in &outcome.figures {
+            let verdict = match verdict {
+                Some(reports::plot::Verdict::Pass) => "PASS",
+                Some(reports::plot::Verdict::Fail) => "FAIL",
+                None => "no band",
+            };
+            println!("{name:24} {verdict}");
+        }
+        println!(
+            "{} runs done before, {} run now; wrote {}",
+            outcome.runs_done_before,
+            outcome.runs_now,
+            out.join("report.html").display()
+        );
+    }
+    Ok(())
+}
+
+fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
+}
+
 /// `sweep`: validates every point first, then runs what is not done yet.
 fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     let vary: Vec<sweep::Vary> =
@@ -418,12 +536,8 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         .map_err(Failure::other)?;
     let jobs = sweep::jobs(points.len(), &seeds, shard);
     let pending: Vec<&sweep::Job> = jobs.iter().filter(|j| !j.file(&out).exists()).collect();
-    let threads = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(pending.len() as u64) };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs ({elapsed} wall, eta {eta}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let threads = default_jobs(args.jobs);
+    let bar = crate::progress::RunsBar::new(pending.len(), args.quiet);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| Failure::other(e.into()))?;
     let failures: Vec<String> = pool.install(|| {
         use rayon::prelude::*;
@@ -432,13 +546,14 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
             .filter_map(|job| {
                 let mut scenario = scenarios[job.point].clone();
                 scenario.seed = job.seed;
+                let watch = crate::progress::Stopwatch::start();
                 let outcome = sweep::run_job(&scenario, &points[job.point], job, &out);
-                bar.inc(1);
+                bar.finished(&format!("point {} seed {}", job.point, job.seed), watch.seconds());
                 outcome.err().map(|e| format!("point {} seed {}: {e:#}", job.point, job.seed))
             })
             .collect()
     });
-    bar.finish_and_clear();
+    bar.finish();
     let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::other)?;
     if !args.quiet {
         println!(
@@ -557,6 +672,9 @@ pub fn write_outputs(out: &Path, result: &RunResult) -> Result<()> {
     write_csv(&out.join("hops.csv"), &result.hops)?;
     write_csv(&out.join("perf.csv"), &result.perf.table())?;
     write_atomic(&out.join("digest.txt"), format!("{}\n", result.digest).as_bytes())?;
+    if let Some(picture) = &result.snapshot {
+        picture.save(&out.join("ring"))?;
+    }
     Ok(())
 }
 
@@ -610,14 +728,12 @@ struct Bar {
     bar: Option<ProgressBar>,
     total_ms: u64,
     quiet: bool,
-    #[allow(clippy::disallowed_types)]
-    started: std::time::Instant,
+    started: crate::progress::Stopwatch,
 }
 
 impl Bar {
-    #[allow(clippy::disallowed_methods)] // the bar shows wall time; it never reaches the run
     fn new(duration_s: f64, quiet: bool) -> Self {
-        Bar { bar: None, total_ms: (duration_s * 1000.0) as u64, quiet, started: std::time::Instant::now() }
+        Bar { bar: None, total_ms: (duration_s * 1000.0) as u64, quiet, started: crate::progress::Stopwatch::start() }
     }
     fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
@@ -631,7 +747,7 @@ impl Progress for Bar {
         if self.quiet {
             return;
         }
-        let elapsed = self.started.elapsed().as_secs_f64();
+        let elapsed = self.started.seconds();
         if self.bar.is_none() && elapsed > 1.0 {
             let bar = ProgressBar::with_draw_target(Some(self.total_ms), ProgressDrawTarget::stderr());
             bar.set_style(

@@ -419,10 +419,12 @@ pub struct WorkloadSpec {
 }
 
 /// `[output]`: optional outputs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputSpec {
     /// `trace`: write a JSON-lines trace [false].
     pub trace: bool,
+    /// `snapshot_at_s`: draw the ring at this instant (`ring.png`, `ring.svg`).
+    pub snapshot_at_s: Option<f64>,
 }
 
 /// One `[[events]]` entry: a fault scheduled at `at_s`.

@@ -7,8 +7,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod figures;
 pub mod library;
 pub mod oracle;
 pub mod output;
+pub mod plots;
+pub mod progress;
 pub mod runner;
+pub mod snapshot;
 pub mod sweep;

@@ -13,6 +13,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ppl2008-bootstrap", include_str!("../scenarios/ppl2008-bootstrap.toml")),
     ("ppl2008-chord-bootstrap", include_str!("../scenarios/ppl2008-chord-bootstrap.toml")),
     ("palta2008", include_str!("../scenarios/palta2008.toml")),
+    ("palta2008-relaxed-ring", include_str!("../scenarios/palta2008-relaxed-ring.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
 ];
 

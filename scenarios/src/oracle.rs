@@ -28,6 +28,17 @@ pub fn key_consistency<P: Protocol + RingView>(sim: &Simulation<P>) -> KeyConsis
 
 /// The sweep behind [`key_consistency`], over explicit (pred, self] claims.
 pub fn sweep_claims(space: IdSpace, claims: impl Iterator<Item = (RingId, RingId)>) -> KeyConsistency {
+    sweep(space, claims).0
+}
+
+/// The key ranges with two or more claimants, as [from, to) on the linear
+/// key space [0, size) (a range through zero comes as two pieces).
+pub fn inconsistent_ranges<P: Protocol + RingView>(sim: &Simulation<P>) -> Vec<(u128, u128)> {
+    let claims = sim.alive_nodes().iter().filter_map(|&n| sim.node(n).and_then(|p| p.claimed_range()));
+    sweep(sim.space(), claims).1
+}
+
+fn sweep(space: IdSpace, claims: impl Iterator<Item = (RingId, RingId)>) -> (KeyConsistency, Vec<(u128, u128)>) {
     let size = space.size();
     // Each claim (a, b] becomes half-open linear pieces [a+1, b+1) on [0, size).
     let mut boundaries: Vec<(u128, i32)> = Vec::new();
@@ -78,11 +89,12 @@ pub fn sweep_claims(space: IdSpace, claims: impl Iterator<Item = (RingId, RingId
     if runs.len() >= 2 && runs[0].0 == 0 && runs[runs.len() - 1].1 == size {
         intervals -= 1; // one run that wraps through zero
     }
-    KeyConsistency {
+    let consistency = KeyConsistency {
         inconsistent_fraction: inconsistent as f64 / size as f64,
         unavailable_fraction: unavailable as f64 / size as f64,
         inconsistent_intervals: intervals,
-    }
+    };
+    (consistency, runs)
 }
 
 /// The true successor of `key`: the first live node at or after it.

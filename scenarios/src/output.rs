@@ -4,25 +4,9 @@
 
 use crate::runner::Table;
 use anyhow::{Context, Result};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let directory = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().context("output path has no file name")?.to_string_lossy();
-    let temporary: PathBuf = directory.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
-}
+pub use reports::files::write_atomic;
 
 /// A table as CSV text.
 pub fn csv_bytes(table: &Table) -> Result<Vec<u8>> {

@@ -49,6 +49,8 @@ pub struct RunResult {
     pub hops: Table,
     pub digest: String,
     pub perf: Perf,
+    /// The ring at `[output] snapshot_at_s`, if asked.
+    pub snapshot: Option<reports::ring::RingPicture>,
 }
 
 /// Wall-clock performance: the one output that differs between two runs.
@@ -104,6 +106,7 @@ enum Step {
     Action(usize),
     Lookup,
     Sample,
+    Snapshot,
     End,
 }
 
@@ -199,6 +202,8 @@ pub fn run<P: RingProtocol>(
     let mut next_lookup = (lookup_rate > 0.0).then(|| workload_start + next_lookup_gap(&mut workload_rng));
     let mut next_sample = sample_every.min(duration);
     let mut next_action = 0usize;
+    let mut next_snapshot = scenario.output.snapshot_at_s.map(SimTime::from_secs_f64);
+    let mut snapshot = None;
     let mut bootstrap_joins = 0u64;
     let stabilize_every_joins = scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64);
 
@@ -242,6 +247,9 @@ pub fn run<P: RingProtocol>(
             step = step.min((at, Step::Lookup));
         }
         step = step.min((next_sample, Step::Sample));
+        if let Some(at) = next_snapshot {
+            step = step.min((at, Step::Snapshot));
+        }
         let (at, what) = step;
         sim.run_until(at);
         collect(&mut sim, &mut reports);
@@ -287,6 +295,10 @@ pub fn run<P: RingProtocol>(
                     sim.request(b, P::lookup_request(pair * 2 + 1, key));
                 }
                 next_lookup = Some(at + next_lookup_gap(&mut workload_rng));
+            }
+            Step::Snapshot => {
+                next_snapshot = None;
+                snapshot = Some(crate::snapshot::picture(&sim, &scenario.name, at));
             }
             Step::Sample | Step::End => {}
         }
@@ -364,15 +376,6 @@ pub fn run<P: RingProtocol>(
         }
     }
 
-    if std::env::var("OVERLAYSIM_DEBUG").is_ok() {
-        for &n in sim.alive_nodes().iter().take(100000) {
-            if let Some(p) = sim.node(n) {
-                if !p.is_member() {
-                    eprintln!("STUCK {n:?} {:?}", p);
-                }
-            }
-        }
-    }
     let trace_error = sim.take_trace().and_then(|mut t| t.flush().err());
     if let Some(error) = trace_error {
         eprintln!("warning: the trace could not be written completely: {error}");
@@ -500,7 +503,7 @@ pub fn run<P: RingProtocol>(
         slot_bytes: Simulation::<P>::slot_bytes(),
         event_bytes: Simulation::<P>::event_bytes(),
     };
-    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf }
+    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot }
 }
 
 /// Bootstrap join instants: the first gap `start_ms` (when given), each

@@ -122,7 +122,22 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         .map(|(i, table)| event(table, &path.index(i), duration_s))
         .collect::<Result<Vec<_>>>()?;
 
-    let output = OutputSpec { trace: raw.output.and_then(|o| o.trace).unwrap_or(false) };
+    let path = top.key("output");
+    let raw_output = raw.output.unwrap_or_default();
+    let snapshot_at_s = raw_output
+        .snapshot_at_s
+        .map(|v| {
+            let v = non_negative(&path.key("snapshot_at_s"), v)?;
+            if v > duration_s {
+                return Err(Problem::at_key(
+                    path.key("snapshot_at_s"),
+                    format!("must be <= duration_s ({}), got {}", num(duration_s), num(v)),
+                ));
+            }
+            Ok(v)
+        })
+        .transpose()?;
+    let output = OutputSpec { trace: raw_output.trace.unwrap_or(false), snapshot_at_s };
 
     Ok(Scenario {
         name,

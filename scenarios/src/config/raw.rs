@@ -233,6 +233,7 @@ pub(super) struct RawWorkload {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawOutput {
     pub(super) trace: Option<bool>,
+    pub(super) snapshot_at_s: Option<f64>,
 }
 
 /// `events[i].kind`.

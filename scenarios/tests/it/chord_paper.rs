@@ -79,7 +79,7 @@ fn successor_lists_keep_lookups_working_after_simultaneous_failures() {
                 "nodes.initial=256",
                 "protocol_params.successor_list=16",
                 "duration_s=20",
-                &format!("events[1].fraction={fraction}"),
+                &format!("events[0].fraction={fraction}"),
             ],
         )
     };

@@ -3,6 +3,7 @@
 
 mod chord_paper;
 mod cli;
+mod figures;
 mod palta_paper;
 mod ppl_paper;
 mod support;

@@ -14,6 +14,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ppl2008-chord-bootstrap", include_str!("../scenarios/ppl2008-chord-bootstrap.toml")),
     ("palta2008", include_str!("../scenarios/palta2008.toml")),
     ("palta2008-relaxed-ring", include_str!("../scenarios/palta2008-relaxed-ring.toml")),
+    ("merge-two-rings", include_str!("../scenarios/merge-two-rings.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
 ];
 

@@ -144,6 +144,16 @@ struct LookupTotals {
     latency_us: u64,
 }
 
+/// From the last heal to the first sample with one perfect ring of all
+/// live nodes and no inconsistent key.
+#[derive(Clone, Copy, Debug)]
+struct MergeClock {
+    healed_at: SimTime,
+    messages_at_heal: u64,
+    /// When it merged and the messages sent since the heal.
+    merged: Option<(SimTime, u64)>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct PendingPair {
     first: Option<Option<Peer>>,
@@ -203,6 +213,8 @@ pub fn run<P: RingProtocol>(
     let mut next_sample = sample_every.min(duration);
     let mut next_action = 0usize;
     let mut next_snapshot = scenario.output.snapshot_at_s.map(SimTime::from_secs_f64);
+    let mut merge: Option<MergeClock> = None;
+    let mut rings_max = 0usize;
     let mut snapshot = None;
     let mut bootstrap_joins = 0u64;
     let stabilize_every_joins = scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64);
@@ -279,7 +291,17 @@ pub fn run<P: RingProtocol>(
                             }
                         }
                     }
-                    Action::Event(action) => perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng),
+                    Action::Event(action) => {
+                        perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng);
+                        match action {
+                            EventAction::Heal => {
+                                let messages: u64 = sim.message_counts().iter().sum();
+                                merge = Some(MergeClock { healed_at: at, messages_at_heal: messages, merged: None });
+                            }
+                            EventAction::Partition { .. } | EventAction::OneWayCut { .. } => merge = None,
+                            _ => {}
+                        }
+                    }
                 }
             }
             Step::Lookup => {
@@ -338,13 +360,15 @@ pub fn run<P: RingProtocol>(
             let perfect = oracle::is_perfect_ring(&sim);
             let messages: u64 = sim.message_counts().iter().sum();
             let (previous, previous_messages, previous_time) = at_last_sample;
+            let rings = ring_count(&sim);
+            rings_max = rings_max.max(rings);
             let elapsed_s = (at - previous_time).as_secs_f64().max(1e-9);
             timeseries.rows.push(vec![
                 format_secs(at),
                 sim.alive_count().to_string(),
                 oracle::member_count(&sim).to_string(),
                 u8::from(perfect).to_string(),
-                ring_count(&sim).to_string(),
+                rings.to_string(),
                 consistency.inconsistent_fraction.to_string(),
                 consistency.unavailable_fraction.to_string(),
                 consistency.inconsistent_intervals.to_string(),
@@ -357,6 +381,13 @@ pub fn run<P: RingProtocol>(
                 format!("{:.3}", (messages - previous_messages) as f64 / elapsed_s),
                 sim.counters().events.to_string(),
             ]);
+            if let Some(clock) = &mut merge
+                && clock.merged.is_none()
+                && perfect
+                && consistency.inconsistent_fraction == 0.0
+            {
+                clock.merged = Some((at, messages - clock.messages_at_heal));
+            }
             samples += 1;
             perfect_samples += u64::from(perfect);
             inconsistent_sum += consistency.inconsistent_fraction;
@@ -422,6 +453,10 @@ pub fn run<P: RingProtocol>(
         "messages_lost",
         "messages_cut",
         "events",
+        "rings_max",
+        "merged",
+        "merge_time_s",
+        "merge_messages",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -474,7 +509,16 @@ pub fn run<P: RingProtocol>(
         network.lost.to_string(),
         network.cut.to_string(),
         counters.events.to_string(),
+        rings_max.to_string(),
     ];
+    // merged, merge_time_s, merge_messages: empty when no partition healed.
+    summary_row.extend(match merge {
+        None => [String::new(), String::new(), String::new()],
+        Some(MergeClock { merged: None, .. }) => ["0".into(), String::new(), String::new()],
+        Some(MergeClock { healed_at, merged: Some((at, messages)), .. }) => {
+            ["1".into(), format!("{:.3}", (at - healed_at).as_secs_f64()), messages.to_string()]
+        }
+    });
     for (kind, count) in kinds.iter().zip(sim.message_counts()) {
         summary_header.push(format!("messages_{kind}"));
         summary_row.push(count.to_string());

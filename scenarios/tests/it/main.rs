@@ -4,6 +4,7 @@
 mod chord_paper;
 mod cli;
 mod figures;
+mod merge;
 mod palta_paper;
 mod ppl_paper;
 mod support;

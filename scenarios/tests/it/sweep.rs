@@ -56,6 +56,54 @@ fn an_interrupted_sweep_resumes_to_the_same_results() {
 }
 
 #[test]
+fn a_sweep_killed_midway_and_started_again_gives_the_same_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "sweep",
+            "quickstart",
+            "--set",
+            "nodes.initial=300",
+            "--set",
+            "duration_s=40",
+            "--vary",
+            "churn.crashes_per_s=0,1",
+            "--seeds",
+            "1..6",
+            "--jobs",
+            "1",
+            "--quiet",
+            "--out",
+            out,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let whole = overlaysim(&args("whole").iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_overlaysim"))
+        .args(args("killed"))
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    let runs = dir.path().join("killed/runs");
+    let finished = || {
+        fs::read_dir(&runs)
+            .map(|d| d.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('p')).count())
+            .unwrap_or(0)
+    };
+    while finished() < 2 && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let resumed = overlaysim(&args("killed").iter().map(String::as_str).collect::<Vec<_>>(), dir.path());
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(results(dir.path(), "killed"), results(dir.path(), "whole"));
+}
+
+#[test]
 fn shards_merge_into_the_whole() {
     let dir = tempfile::tempdir().unwrap();
     sweep(dir.path(), "whole", &[]);

@@ -35,9 +35,10 @@
 //! Every relaxed-ring message; DKS adds none, only the lock.
 
 use crate::relaxed_ring::{
-    self, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use sim_core::protocol::{Wrapping, delegate};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +104,8 @@ impl Dks {
         ctx: &mut Ctx<'_, Self>,
         handler: impl FnOnce(&mut RelaxedRing, &mut Ctx<'_, RelaxedRing>) -> R,
     ) -> R {
-        relaxed_ring::delegate(ctx, &mut self.ring, |c| &c.ring, DksMessage, DksTimer::Ring, handler)
+        let wrapping = Wrapping { message: DksMessage, timer: DksTimer::Ring, report: |r| r };
+        delegate(ctx, &mut self.ring, |c| &c.ring, wrapping, handler)
     }
 
     fn in_locked_range(&self, space: IdSpace, key: RingId) -> bool {

@@ -32,9 +32,10 @@
 //! and every relaxed-ring message.
 
 use crate::relaxed_ring::{
-    self, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use sim_core::protocol::{Wrapping, delegate};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId};
 use std::sync::Arc;
 
@@ -128,7 +129,8 @@ impl Palta {
         ctx: &mut Ctx<'_, Self>,
         handler: impl FnOnce(&mut RelaxedRing, &mut Ctx<'_, RelaxedRing>) -> R,
     ) -> R {
-        relaxed_ring::delegate(ctx, &mut self.ring, |c| &c.ring, PaltaMessage::Ring, PaltaTimer::Ring, handler)
+        let wrapping = Wrapping { message: PaltaMessage::Ring, timer: PaltaTimer::Ring, report: |r| r };
+        delegate(ctx, &mut self.ring, |c| &c.ring, wrapping, handler)
     }
 
     /// A mesh peer's ring pointers are the converged ones of its members.

@@ -70,7 +70,7 @@
 
 use crate::fingers::FingerTable;
 use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
-use sim_core::{Ctx, Effect, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
+use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -878,40 +878,6 @@ impl Protocol for RelaxedRing {
             }
         }
     }
-}
-
-/// Runs a relaxed-ring handler for a protocol built around a relaxed-ring
-/// peer (PALTA, DKS): on an inner `Ctx` over `ring`, whose effects are then
-/// wrapped into the outer protocol's messages and timers.
-pub fn delegate<O, R>(
-    ctx: &mut Ctx<'_, O>,
-    ring: &mut RelaxedRing,
-    config: impl for<'c> FnOnce(&'c O::Config) -> &'c RelaxedRingConfig,
-    message: impl Fn(RelaxedMessage) -> O::Message,
-    timer: impl Fn(RelaxedTimer) -> O::Timer,
-    handler: impl FnOnce(&mut RelaxedRing, &mut Ctx<'_, RelaxedRing>) -> R,
-) -> R
-where
-    O: Protocol<Report = RelaxedReport>,
-{
-    let outer_config = ctx.config;
-    let (now, me, space) = (ctx.now, ctx.me, ctx.space);
-    let mut effects: Vec<Effect<RelaxedRing>> = Vec::new();
-    let result = {
-        let mut inner = Ctx::new(now, me, space, config(outer_config), ctx.rng(), &mut effects);
-        handler(ring, &mut inner)
-    };
-    for effect in effects {
-        match effect {
-            Effect::Send { to, message: m } => ctx.send(to, message(m)),
-            Effect::SetTimer { after, timer: t } => ctx.set_timer(after, timer(t)),
-            Effect::CancelTimer { timer: t } => ctx.cancel_timer(timer(t)),
-            Effect::Watch { peer } => ctx.watch(peer),
-            Effect::Unwatch { peer } => ctx.unwatch(peer),
-            Effect::Report { report } => ctx.report(report),
-        }
-    }
-    result
 }
 
 impl RelaxedRing {

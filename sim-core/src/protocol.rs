@@ -81,6 +81,53 @@ pub struct Ctx<'a, P: Protocol> {
     out: &'a mut Vec<Effect<P>>,
 }
 
+/// How an outer protocol wraps an inner one's messages, timers and reports.
+#[derive(Debug)]
+pub struct Wrapping<M, T, R> {
+    pub message: M,
+    pub timer: T,
+    pub report: R,
+}
+
+/// Runs a handler of an inner protocol `I` held inside an outer protocol `O`
+/// (a protocol built around another one's peer, e.g. a join lock or a merge
+/// layer around a ring): the handler gets its own `Ctx` with the same
+/// instant, identity and random stream, and its effects come out re-wrapped
+/// as `O`'s, in order.
+pub fn delegate<O, I, M, T, W, R>(
+    ctx: &mut Ctx<'_, O>,
+    inner: &mut I,
+    config: impl for<'c> FnOnce(&'c O::Config) -> &'c I::Config,
+    wrapping: Wrapping<M, T, W>,
+    handler: impl FnOnce(&mut I, &mut Ctx<'_, I>) -> R,
+) -> R
+where
+    O: Protocol,
+    I: Protocol,
+    M: Fn(I::Message) -> O::Message,
+    T: Fn(I::Timer) -> O::Timer,
+    W: Fn(I::Report) -> O::Report,
+{
+    let outer_config = ctx.config;
+    let (now, me, space) = (ctx.now, ctx.me, ctx.space);
+    let mut effects: Vec<Effect<I>> = Vec::new();
+    let result = {
+        let mut inner_ctx = Ctx::new(now, me, space, config(outer_config), ctx.rng(), &mut effects);
+        handler(inner, &mut inner_ctx)
+    };
+    for effect in effects {
+        match effect {
+            Effect::Send { to, message } => ctx.send(to, (wrapping.message)(message)),
+            Effect::SetTimer { after, timer } => ctx.set_timer(after, (wrapping.timer)(timer)),
+            Effect::CancelTimer { timer } => ctx.cancel_timer((wrapping.timer)(timer)),
+            Effect::Watch { peer } => ctx.watch(peer),
+            Effect::Unwatch { peer } => ctx.unwatch(peer),
+            Effect::Report { report } => ctx.report((wrapping.report)(report)),
+        }
+    }
+    result
+}
+
 impl<'a, P: Protocol> Ctx<'a, P> {
     pub fn new(
         now: SimTime,

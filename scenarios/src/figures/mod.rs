@@ -621,27 +621,19 @@ fn band_check(
 mod tests {
     use super::*;
 
+    /// A definition with two series and the given bands.
+    fn text_with_bands(bands: &str) -> String {
+        format!(
+            "name = \"t\"\ntitle = \"t\"\npaper = \"p\"\nfigure = \"f\"\nabout = \"a\"\nscenario = \"quickstart\"\n\
+             seeds = \"1..2\"\nx = {{ key = \"nodes.initial\", values = [10, 20], label = \"N\" }}\n\
+             series = [{{ label = \"a\" }}, {{ label = \"b\" }}]\nquick = {{ seeds = \"1\" }}\n[[charts]]\ntitle = \"c\"\n\
+             y = \"mean_hops\"\ny_label = \"hops\"\nreference = {{ file = \"chord_sigcomm2001_fig10_path_length.csv\", \
+             x = \"peers\", y = \"mean_path_length\", label = \"paper\" }}\nbands = [{bands}]\n"
+        )
+    }
+
     fn spec_with_bands(bands: &str) -> FigureSpec {
-        let text = format!(
-            r#"name = "t"
-title = "t"
-paper = "p"
-figure = "f"
-about = "a"
-scenario = "quickstart"
-seeds = "1..2"
-x = {{ key = "nodes.initial", values = [10, 20], label = "N" }}
-series = [{{ label = "a" }}, {{ label = "b" }}]
-quick = {{ seeds = "1" }}
-[[charts]]
-title = "c"
-y = "mean_hops"
-y_label = "hops"
-reference = {{ file = "chord_sigcomm2001_fig10_path_length.csv", x = "peers", y = "mean_path_length", label = "paper" }}
-bands = [{bands}]
-"#
-        );
-        FigureSpec::parse("t.toml", &text).unwrap()
+        FigureSpec::parse("t.toml", &text_with_bands(bands)).unwrap()
     }
 
     #[test]
@@ -665,21 +657,9 @@ bands = [{bands}]
 
     #[test]
     fn definitions_are_checked_before_anything_runs() {
-        let bad = |bands: &str| {
-            let text = spec_with_bands_text(bands);
-            FigureSpec::parse("t.toml", &text).unwrap_err()
-        };
+        let bad = |bands: &str| FigureSpec::parse("t.toml", &text_with_bands(bands)).unwrap_err();
         assert!(bad(r#"{ relative = 0.1, low = 1, high = 2, source = "s" }"#).contains("give one of"));
         assert!(bad(r#"{ series = "z", low = 1, high = 2, source = "s" }"#).contains("no series `z`"));
-    }
-
-    fn spec_with_bands_text(bands: &str) -> String {
-        format!(
-            "name = \"t\"\ntitle = \"t\"\npaper = \"p\"\nfigure = \"f\"\nabout = \"a\"\nscenario = \"quickstart\"\n\
-             seeds = \"1..2\"\nx = {{ key = \"nodes.initial\", values = [10], label = \"N\" }}\n\
-             series = [{{ label = \"a\" }}]\nquick = {{ seeds = \"1\" }}\n[[charts]]\ntitle = \"c\"\ny = \"m\"\n\
-             y_label = \"m\"\nreference = {{ file = \"f.csv\", x = \"a\", y = \"b\", label = \"p\" }}\nbands = [{bands}]\n"
-        )
     }
 
     #[test]

@@ -227,12 +227,8 @@ impl Chord {
     fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
         let fingers = self.fingers.iter().filter(|_| use_fingers);
         let successors = if use_fingers { &self.successors[..1] } else { &self.successors[..] };
-        fingers
-            .chain(successors.iter().copied())
-            .filter(|p| {
-                p.node != self.me.node && !self.is_suspected(p.node) && space.in_open_open(p.id, self.me.id, key)
-            })
-            .max_by_key(|p| space.distance(self.me.id, p.id))
+        let candidates = fingers.chain(successors.iter().copied());
+        ring::closest_preceding(self.me, space, key, candidates, |n| self.is_suspected(n))
     }
 
     fn route(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Route {

@@ -347,10 +347,8 @@ impl RelaxedRing {
     /// The known peer closest before `key`, for greedy routing.
     fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
         let fingers = self.fingers.iter().filter(|_| use_fingers);
-        fingers
-            .chain(self.successors.iter().copied())
-            .filter(|p| p.node != self.me.node && !self.is_crashed(p.node) && space.in_open_open(p.id, self.me.id, key))
-            .max_by_key(|p| space.distance(self.me.id, p.id))
+        let candidates = fingers.chain(self.successors.iter().copied());
+        ring::closest_preceding(self.me, space, key, candidates, |n| self.is_crashed(n))
     }
 
     /// Handles a routed lookup here (`from`: the previous hop): answer it,

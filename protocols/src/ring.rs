@@ -87,6 +87,20 @@ pub trait RingProtocol: RingView {
     fn control(config: &mut Self::Config, control: Control);
 }
 
+/// The candidate closest before `key` going clockwise from `me`: the
+/// greedy routing step of every ring here. Skips `me` and `excluded` peers.
+pub fn closest_preceding(
+    me: Peer,
+    space: IdSpace,
+    key: RingId,
+    candidates: impl Iterator<Item = Peer>,
+    excluded: impl Fn(NodeId) -> bool,
+) -> Option<Peer> {
+    candidates
+        .filter(|p| p.node != me.node && !excluded(p.node) && space.in_open_open(p.id, me.id, key))
+        .max_by_key(|p| space.distance(me.id, p.id))
+}
+
 /// The index in `ring` (sorted by id) of the first node at or after `key`
 /// clockwise: the node responsible for `key` when each claims (pred, self].
 pub fn successor_index(ring: &[Peer], key: RingId) -> usize {
@@ -159,6 +173,19 @@ pub fn sync_watches<P: Protocol>(
 mod tests {
     use super::*;
     use sim_core::NodeId;
+
+    #[test]
+    fn the_closest_preceding_peer_wraps_around_and_skips_excluded_ones() {
+        let space = IdSpace::modulus(100);
+        let peer = |n: u32, id: u64| Peer::new(NodeId(n), RingId(id));
+        let me = peer(0, 90);
+        let candidates = [peer(1, 95), peer(2, 5), peer(3, 20), peer(4, 40), me];
+        // Key 30 from 90: 95, 5 and 20 lie before it; 20 is closest.
+        assert_eq!(closest_preceding(me, space, RingId(30), candidates.into_iter(), |_| false), Some(peer(3, 20)));
+        let without_3 = closest_preceding(me, space, RingId(30), candidates.into_iter(), |n| n == NodeId(3));
+        assert_eq!(without_3, Some(peer(2, 5)));
+        assert_eq!(closest_preceding(me, space, RingId(92), candidates.into_iter(), |_| false), None);
+    }
 
     #[test]
     fn successor_lists_stop_at_self_and_skip_excluded_peers() {

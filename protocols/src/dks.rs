@@ -35,7 +35,7 @@
 //! Every relaxed-ring message; DKS adds none, only the lock.
 
 use crate::relaxed_ring::{
-    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+    AroundRelaxedRing, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::protocol::{Wrapping, delegate};
@@ -204,21 +204,9 @@ impl Protocol for Dks {
     }
 }
 
-impl RingView for Dks {
-    fn ring_id(&self) -> RingId {
-        self.ring.ring_id()
-    }
-    fn predecessor(&self) -> Option<Peer> {
-        self.ring.predecessor()
-    }
-    fn successor_list(&self) -> &[Peer] {
-        self.ring.successor_list()
-    }
-    fn finger_peers(&self) -> Vec<Peer> {
-        self.ring.finger_peers()
-    }
-    fn connections(&self) -> usize {
-        self.ring.connections()
+impl AroundRelaxedRing for Dks {
+    fn relaxed_ring(&self) -> &RelaxedRing {
+        &self.ring
     }
 }
 

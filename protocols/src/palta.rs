@@ -32,7 +32,7 @@
 //! and every relaxed-ring message.
 
 use crate::relaxed_ring::{
-    RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
+    AroundRelaxedRing, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::protocol::{Wrapping, delegate};
@@ -259,21 +259,12 @@ impl Protocol for Palta {
     }
 }
 
-impl RingView for Palta {
-    fn ring_id(&self) -> RingId {
-        self.ring.ring_id()
-    }
-    fn predecessor(&self) -> Option<Peer> {
-        self.ring.predecessor()
-    }
-    fn successor_list(&self) -> &[Peer] {
-        self.ring.successor_list()
-    }
-    fn finger_peers(&self) -> Vec<Peer> {
-        self.ring.finger_peers()
+impl AroundRelaxedRing for Palta {
+    fn relaxed_ring(&self) -> &RelaxedRing {
+        &self.ring
     }
     /// Mesh connections plus the ring's own, counted once.
-    fn connections(&self) -> usize {
+    fn connection_count(&self) -> usize {
         match &self.mode {
             Mode::Mesh { .. } => self.mesh_neighbours().max(self.ring.connections()),
             _ => self.ring.connections(),

@@ -914,6 +914,35 @@ impl RingView for RelaxedRing {
     }
 }
 
+/// A protocol built around one relaxed-ring peer (DKS's join lock, PALTA's
+/// mesh): the oracles see that peer's pointers.
+pub trait AroundRelaxedRing {
+    fn relaxed_ring(&self) -> &RelaxedRing;
+    /// Distinct peers this node keeps pointers to: the ring peer's own
+    /// unless the wrapper keeps more.
+    fn connection_count(&self) -> usize {
+        self.relaxed_ring().connections()
+    }
+}
+
+impl<T: AroundRelaxedRing + Protocol> RingView for T {
+    fn ring_id(&self) -> RingId {
+        self.relaxed_ring().ring_id()
+    }
+    fn predecessor(&self) -> Option<Peer> {
+        self.relaxed_ring().predecessor()
+    }
+    fn successor_list(&self) -> &[Peer] {
+        self.relaxed_ring().successor_list()
+    }
+    fn finger_peers(&self) -> Vec<Peer> {
+        self.relaxed_ring().finger_peers()
+    }
+    fn connections(&self) -> usize {
+        self.connection_count()
+    }
+}
+
 impl RingProtocol for RelaxedRing {
     fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &RelaxedRingConfig) -> Self {
         let mut node = RelaxedRing::create(ring[index], None, config);

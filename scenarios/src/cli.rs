@@ -3,7 +3,7 @@
 use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
 use crate::library;
 use crate::output::{write_atomic, write_csv};
-use crate::runner::{self, Progress, Quiet, RunResult, Table};
+use crate::runner::{self, Progress, RunResult, Table};
 use crate::sweep;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -460,10 +460,7 @@ fn snapshot_command(args: SnapshotArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    // Nothing after the instant matters: the run stops there.
-    scenario.duration_s = scenario.duration_s.min(args.at.max(1e-6));
-    let result = run_scenario(&scenario, None, &mut Quiet)?;
-    let picture = result.snapshot.ok_or_else(|| Failure::other(anyhow::anyhow!("the run ended before --at")))?;
+    let picture = crate::snapshot::run_to_snapshot(&scenario)?;
     let stem = args.out.with_extension("");
     if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)

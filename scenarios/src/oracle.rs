@@ -6,6 +6,7 @@
 
 use protocols::RingView;
 use sim_core::{IdSpace, NodeId, Protocol, RingId, Simulation};
+use std::collections::BTreeMap;
 
 /// Who is responsible for each key, exactly.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -152,22 +153,67 @@ impl Branches {
 }
 
 pub fn branches<P: Protocol + RingView>(sim: &Simulation<P>) -> Branches {
-    let members: Vec<NodeId> =
-        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
-    let position: std::collections::BTreeMap<NodeId, usize> =
-        members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let starts = branch_starts(sim, &members(sim));
+    Branches { branches: starts.len() as u64, skipped: starts.iter().map(|b| b.skipped as u64).sum() }
+}
+
+/// Live members in identifier order.
+pub fn members<P: Protocol + RingView>(sim: &Simulation<P>) -> Vec<NodeId> {
+    sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect()
+}
+
+/// A member whose successor pointer skips live members: indices into the
+/// members in id order, and how many it skips (the branch's size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BranchStart {
+    pub from: usize,
+    pub to: usize,
+    pub skipped: usize,
+}
+
+/// Every branch start among `members` (from [`members`]).
+pub fn branch_starts<P: Protocol + RingView>(sim: &Simulation<P>, members: &[NodeId]) -> Vec<BranchStart> {
+    let position: BTreeMap<NodeId, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     let n = members.len();
-    let mut result = Branches::default();
-    for (i, &node) in members.iter().enumerate() {
+    let mut starts = Vec::new();
+    for (from, &node) in members.iter().enumerate() {
         let Some(successor) = sim.node(node).and_then(|p| p.successor()) else { continue };
-        let Some(&j) = position.get(&successor.node) else { continue };
-        let skipped = (j + n - i - 1) % n;
+        let Some(&to) = position.get(&successor.node) else { continue };
+        let skipped = (to + n - from - 1) % n;
         if skipped > 0 && successor.node != node {
-            result.branches += 1;
-            result.skipped += skipped as u64;
+            starts.push(BranchStart { from, to, skipped });
         }
     }
-    result
+    starts
+}
+
+/// Rings: connected components of the graph whose vertices are the live
+/// members and whose edges are their successor pointers to live members.
+/// One for a healthy ring (and for one broken by a pointer to a crashed
+/// node), one per side after a partition splits it; 0 without members.
+pub fn rings<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
+    let members = members(sim);
+    let index: BTreeMap<NodeId, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut parent: Vec<usize> = (0..members.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut components = members.len();
+    for (i, &node) in members.iter().enumerate() {
+        let successor = sim.node(node).and_then(|p| p.successor());
+        if let Some(&j) = successor.and_then(|s| index.get(&s.node)) {
+            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+            if a != b {
+                parent[a] = b;
+                components -= 1;
+            }
+        }
+    }
+    components
 }
 
 /// Members whose successor is not the first live member after them that
@@ -175,8 +221,7 @@ pub fn branches<P: Protocol + RingView>(sim: &Simulation<P>) -> Branches {
 /// lookup: a relaxed-ring peer that cannot reach the peer in its branch is
 /// not counted).
 pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
-    let members: Vec<NodeId> =
-        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
+    let members = members(sim);
     let network = sim.network();
     let n = members.len();
     let mut count = 0;

@@ -360,7 +360,7 @@ pub fn run<P: RingProtocol>(
             let perfect = oracle::is_perfect_ring(&sim);
             let messages: u64 = sim.message_counts().iter().sum();
             let (previous, previous_messages, previous_time) = at_last_sample;
-            let rings = ring_count(&sim);
+            let rings = oracle::rings(&sim);
             rings_max = rings_max.max(rings);
             let elapsed_s = (at - previous_time).as_secs_f64().max(1e-9);
             timeseries.rows.push(vec![
@@ -676,36 +676,6 @@ fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: 
         EventAction::StartStabilization => P::control(sim.protocol_config_mut(), Control::StartStabilization),
         EventAction::StopChurn => sim.stop_churn(),
     }
-}
-
-/// Rings: connected components of the graph whose vertices are the live
-/// members and whose edges are their successor pointers to live members.
-/// One for a healthy ring (and for one broken by a pointer to a crashed
-/// node), one per side after a partition splits it; 0 without members.
-pub fn ring_count<P: RingProtocol>(sim: &Simulation<P>) -> usize {
-    let members: Vec<NodeId> =
-        sim.ring().values().copied().filter(|&n| sim.node(n).is_some_and(|p| p.is_member())).collect();
-    let index: BTreeMap<NodeId, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    let mut parent: Vec<usize> = (0..members.len()).collect();
-    fn root(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    let mut components = members.len();
-    for (i, &node) in members.iter().enumerate() {
-        let successor = sim.node(node).and_then(|p| p.successor());
-        if let Some(&j) = successor.and_then(|s| index.get(&s.node)) {
-            let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-            if a != b {
-                parent[a] = b;
-                components -= 1;
-            }
-        }
-    }
-    components
 }
 
 /// Current resident memory in KiB (Linux), for bytes per node.

@@ -1,7 +1,10 @@
 //! The ring at one instant, as a picture: what `overlaysim snapshot` draws
 //! and what `[output] snapshot_at_s` adds to a run's outputs.
 
+use crate::cli::{Failure, run_scenario};
+use crate::config::Scenario;
 use crate::oracle;
+use crate::runner::Quiet;
 use protocols::RingView;
 use reports::ring::{PeerMark, RingPicture, Role};
 use sim_core::{NodeId, Protocol, SimTime, Simulation};
@@ -14,27 +17,24 @@ pub fn picture<P: Protocol + RingView>(sim: &Simulation<P>, name: &str, now: Sim
     let size = sim.space().size() as f64;
     let alive: Vec<NodeId> = sim.ring().values().copied().collect();
     let index: BTreeMap<NodeId, usize> = alive.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    let is_member = |n: NodeId| sim.node(n).is_some_and(|p| p.is_member());
-    let members: Vec<NodeId> = alive.iter().copied().filter(|&n| is_member(n)).collect();
-    let position: BTreeMap<NodeId, usize> = members.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    let mut roles: Vec<Role> = alive.iter().map(|&n| if is_member(n) { Role::Core } else { Role::Joining }).collect();
-    let mut successors = Vec::new();
-    for (i, &node) in alive.iter().enumerate() {
-        let Some(successor) = sim.node(node).and_then(|p| p.successor()) else { continue };
-        let Some(&j) = index.get(&successor.node) else { continue };
-        if successor.node != node {
-            successors.push((i, j));
+    let mut roles: Vec<Role> = alive
+        .iter()
+        .map(|&n| if sim.node(n).is_some_and(|p| p.is_member()) { Role::Core } else { Role::Joining })
+        .collect();
+    let successors: Vec<(usize, usize)> = alive
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &node)| {
+            let successor = sim.node(node).and_then(|p| p.successor()).filter(|s| s.node != node)?;
+            index.get(&successor.node).map(|&j| (i, j))
+        })
+        .collect();
+    let members = oracle::members(sim);
+    for start in oracle::branch_starts(sim, &members) {
+        for k in 1..=start.skipped {
+            roles[index[&members[(start.from + k) % members.len()]]] = Role::Branch;
         }
-        if let (Some(&from), Some(&to)) = (position.get(&node), position.get(&successor.node)) {
-            let n = members.len();
-            let skipped = (to + n - from - 1) % n;
-            if skipped > 0 && successor.node != node {
-                for k in 1..=skipped {
-                    roles[index[&members[(from + k) % n]]] = Role::Branch;
-                }
-                roles[j] = Role::Root;
-            }
-        }
+        roles[index[&members[start.to]]] = Role::Root;
     }
     let peers = alive
         .iter()
@@ -62,4 +62,14 @@ pub fn picture<P: Protocol + RingView>(sim: &Simulation<P>, name: &str, now: Sim
         successors,
         inconsistent,
     }
+}
+
+/// Runs a scenario that has `[output] snapshot_at_s` only up to that
+/// instant (nothing after it matters) and returns the ring there.
+pub fn run_to_snapshot(scenario: &Scenario) -> Result<RingPicture, Failure> {
+    let at_s = scenario.output.snapshot_at_s.ok_or_else(|| Failure::input("no output.snapshot_at_s to draw at"))?;
+    let mut scenario = scenario.clone();
+    scenario.duration_s = scenario.duration_s.min(at_s.max(1e-6));
+    let result = run_scenario(&scenario, None, &mut Quiet)?;
+    result.snapshot.ok_or_else(|| Failure::other(anyhow::anyhow!("the run ended before {at_s} s")))
 }

@@ -90,6 +90,8 @@ struct Figure {
     /// Per series, per x (one entry for a distribution): the run's key and
     /// its scenario (seed still the file's).
     runs: Vec<Vec<(String, Scenario)>>,
+    /// The run drawn as a ring picture, if the definition asks for one.
+    snapshot: Option<Scenario>,
 }
 
 /// One run: a figure's (series, x) cell at one seed.
@@ -201,9 +203,12 @@ fn prepare(options: &Options) -> Result<Vec<Figure>, Failure> {
                 reference_points(&spec, chart, series).map_err(|e| Failure::input(format!("{source}: {e}")))?;
             }
         }
-        if let Some(snapshot) = &spec.snapshot {
-            snapshot_scenario(&spec, snapshot).map_err(|e| Failure::input(format!("{source}: {e}")))?;
-        }
+        let snapshot = match &spec.snapshot {
+            Some(snapshot) => {
+                Some(snapshot_scenario(&spec, snapshot).map_err(|e| Failure::input(format!("{source}: {e}")))?)
+            }
+            None => None,
+        };
         let xs = spec.x_values(options.quick);
         let seeds = spec.seeds(options.quick);
         let cells: Vec<Option<&XValue>> = if spec.x.key.is_some() { xs.iter().map(Some).collect() } else { vec![None] };
@@ -231,7 +236,7 @@ fn prepare(options: &Options) -> Result<Vec<Figure>, Failure> {
             }
             runs.push(row);
         }
-        figures.push(Figure { spec, source, xs, seeds, runs });
+        figures.push(Figure { spec, source, xs, seeds, runs, snapshot });
     }
     Ok(figures)
 }
@@ -381,42 +386,45 @@ fn collect_samples(figure: &Figure, out: &Path) -> Result<Samples> {
     let mut samples: Samples = vec![vec![BTreeMap::new(); spec.series.len()]; spec.charts.len()];
     for (s, row) in figure.runs.iter().enumerate() {
         for (k, (key, _)) in row.iter().enumerate() {
-            for &seed in &figure.seeds {
-                let summary = read_csv(&summary_path(out, key, seed))?;
-                if let Some(x) = spec.x.key.as_ref().and(figure.xs.get(k)) {
+            if let Some(x) = spec.x.key.as_ref().and(figure.xs.get(k)) {
+                for &seed in &figure.seeds {
+                    let summary = read_csv(&summary_path(out, key, seed))?;
                     for (c, chart) in spec.charts.iter().enumerate() {
                         let y = summary_value(&summary, chart, x.value)?;
                         samples[c][s].entry(OrderedX(x.value)).or_default().push(y);
                     }
-                } else {
-                    let table = read_csv(&hops_path(out, key, seed))?;
-                    let x_column = spec.x.column.as_deref().unwrap_or_default();
-                    for (c, chart) in spec.charts.iter().enumerate() {
-                        let xs = table.column_f64(x_column);
-                        let ys = table.column_f64(&chart.y);
-                        anyhow::ensure!(
-                            xs.len() == ys.len() && xs.len() == table.rows.len(),
-                            "the hops table has no numeric columns `{x_column}` and `{}`",
-                            chart.y
-                        );
-                        let total: f64 = ys.iter().sum();
-                        let seen = figure.seeds.iter().position(|s| *s == seed).unwrap_or(0);
-                        let cell = &mut samples[c][s];
-                        for (x, y) in xs.iter().zip(&ys) {
-                            let y = if chart.normalize && total > 0.0 { y / total } else { *y };
-                            // An x another seed never saw counts as 0 there.
-                            let values = cell.entry(OrderedX(*x)).or_insert_with(|| vec![0.0; seen]);
-                            values.push(y);
-                        }
-                        for values in cell.values_mut() {
-                            values.resize(seen + 1, 0.0);
-                        }
-                    }
+                }
+                continue;
+            }
+            // A distribution: one x → y map per seed; an x a seed never
+            // saw counts as 0 there.
+            let tables: Vec<Table> =
+                figure.seeds.iter().map(|&seed| read_csv(&hops_path(out, key, seed))).collect::<Result<_>>()?;
+            for (c, chart) in spec.charts.iter().enumerate() {
+                let per_seed: Vec<BTreeMap<OrderedX, f64>> =
+                    tables.iter().map(|t| distribution(t, spec, chart)).collect::<Result<_>>()?;
+                for x in per_seed.iter().flat_map(|m| m.keys().copied()) {
+                    let values = per_seed.iter().map(|m| m.get(&x).copied().unwrap_or(0.0)).collect();
+                    samples[c][s].insert(x, values);
                 }
             }
         }
     }
     Ok(samples)
+}
+
+/// One run's table as x → y, divided by the total when the chart asks.
+fn distribution(table: &Table, spec: &FigureSpec, chart: &spec::ChartSpec) -> Result<BTreeMap<OrderedX, f64>> {
+    let x_column = spec.x.column.as_deref().unwrap_or_default();
+    let (xs, ys) = (table.column_f64(x_column), table.column_f64(&chart.y));
+    anyhow::ensure!(
+        xs.len() == ys.len() && xs.len() == table.rows.len(),
+        "the run's table has no numeric columns `{x_column}` and `{}`",
+        chart.y
+    );
+    let total: f64 = ys.iter().sum();
+    let scale = if chart.normalize && total > 0.0 { 1.0 / total } else { 1.0 };
+    Ok(xs.iter().zip(&ys).map(|(&x, &y)| (OrderedX(x), y * scale)).collect())
 }
 
 /// One checked point: the band's bounds and whether our mean is inside.
@@ -556,12 +564,9 @@ fn draw_figure(figure: &Figure, options: &Options) -> Result<(Section, Option<Ve
         section.tables.push(html);
     }
     write_csv(&options.out.join(format!("{}.csv", spec.name)), &points_table)?;
-    if let Some(snapshot) = &spec.snapshot {
+    if let (Some(snapshot), Some(scenario)) = (&spec.snapshot, &figure.snapshot) {
         let stem = format!("{}-ring", spec.name);
-        let mut scenario = snapshot_scenario(spec, snapshot).map_err(anyhow::Error::msg)?;
-        scenario.duration_s = scenario.duration_s.min(snapshot.at_s.max(1e-6));
-        let result = run_scenario(&scenario, None, &mut Quiet).map_err(|f| anyhow::anyhow!(f.message))?;
-        let picture = result.snapshot.context("the snapshot run ended early")?;
+        let picture = crate::snapshot::run_to_snapshot(scenario).map_err(|f| anyhow::anyhow!(f.message))?;
         picture.save(&options.out.join(&stem))?;
         section.paragraphs.push(format!("Ring picture: {} ({}).", snapshot.about, picture.subtitle));
         section.images.push(stem);

@@ -78,7 +78,33 @@ pub struct Ctx<'a, P: Protocol> {
     pub space: IdSpace,
     pub config: &'a P::Config,
     rng: &'a mut NodeRng,
-    out: &'a mut Vec<Effect<P>>,
+    out: Outbox<'a, P>,
+}
+
+/// Where a handler's effects go: the engine's buffer, or, for a protocol
+/// run inside another (see [`delegate`]), straight into the outer
+/// handler's outbox, re-wrapped, without a buffer of their own.
+enum Outbox<'a, P: Protocol> {
+    Buffer(&'a mut Vec<Effect<P>>),
+    Forward(&'a mut dyn FnMut(Effect<P>)),
+}
+
+impl<P: Protocol> Outbox<'_, P> {
+    fn push(&mut self, effect: Effect<P>) {
+        match self {
+            Outbox::Buffer(buffer) => buffer.push(effect),
+            Outbox::Forward(forward) => forward(effect),
+        }
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for Outbox<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outbox::Buffer(buffer) => write!(f, "Buffer({} effects)", buffer.len()),
+            Outbox::Forward(_) => f.write_str("Forward"),
+        }
+    }
 }
 
 /// How an outer protocol wraps an inner one's messages, timers and reports.
@@ -108,24 +134,26 @@ where
     T: Fn(I::Timer) -> O::Timer,
     W: Fn(I::Report) -> O::Report,
 {
-    let outer_config = ctx.config;
-    let (now, me, space) = (ctx.now, ctx.me, ctx.space);
-    let mut effects: Vec<Effect<I>> = Vec::new();
-    let result = {
-        let mut inner_ctx = Ctx::new(now, me, space, config(outer_config), ctx.rng(), &mut effects);
-        handler(inner, &mut inner_ctx)
+    let Ctx { now, me, space, config: outer_config, rng, out } = ctx;
+    let mut forward = |effect: Effect<I>| {
+        out.push(match effect {
+            Effect::Send { to, message } => Effect::Send { to, message: (wrapping.message)(message) },
+            Effect::SetTimer { after, timer } => Effect::SetTimer { after, timer: (wrapping.timer)(timer) },
+            Effect::CancelTimer { timer } => Effect::CancelTimer { timer: (wrapping.timer)(timer) },
+            Effect::Watch { peer } => Effect::Watch { peer },
+            Effect::Unwatch { peer } => Effect::Unwatch { peer },
+            Effect::Report { report } => Effect::Report { report: (wrapping.report)(report) },
+        })
     };
-    for effect in effects {
-        match effect {
-            Effect::Send { to, message } => ctx.send(to, (wrapping.message)(message)),
-            Effect::SetTimer { after, timer } => ctx.set_timer(after, (wrapping.timer)(timer)),
-            Effect::CancelTimer { timer } => ctx.cancel_timer((wrapping.timer)(timer)),
-            Effect::Watch { peer } => ctx.watch(peer),
-            Effect::Unwatch { peer } => ctx.unwatch(peer),
-            Effect::Report { report } => ctx.report((wrapping.report)(report)),
-        }
-    }
-    result
+    let mut inner_ctx = Ctx {
+        now: *now,
+        me: *me,
+        space: *space,
+        config: config(outer_config),
+        rng,
+        out: Outbox::Forward(&mut forward),
+    };
+    handler(inner, &mut inner_ctx)
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
@@ -137,7 +165,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         rng: &'a mut NodeRng,
         out: &'a mut Vec<Effect<P>>,
     ) -> Self {
-        Ctx { now, me, space, config, rng, out }
+        Ctx { now, me, space, config, rng, out: Outbox::Buffer(out) }
     }
 
     pub fn send(&mut self, to: NodeId, message: P::Message) {

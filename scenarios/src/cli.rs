@@ -534,23 +534,18 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     let jobs = sweep::jobs(points.len(), &seeds, shard);
     let pending: Vec<&sweep::Job> = jobs.iter().filter(|j| !j.file(&out).exists()).collect();
     let threads = default_jobs(args.jobs);
-    let bar = crate::progress::RunsBar::new(pending.len(), args.quiet);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| Failure::other(e.into()))?;
-    let failures: Vec<String> = pool.install(|| {
-        use rayon::prelude::*;
-        pending
-            .par_iter()
-            .filter_map(|job| {
-                let mut scenario = scenarios[job.point].clone();
-                scenario.seed = job.seed;
-                let watch = crate::progress::Stopwatch::start();
-                let outcome = sweep::run_job(&scenario, &points[job.point], job, &out);
-                bar.finished(&format!("point {} seed {}", job.point, job.seed), watch.seconds());
-                outcome.err().map(|e| format!("point {} seed {}: {e:#}", job.point, job.seed))
-            })
-            .collect()
-    });
-    bar.finish();
+    let failures = crate::progress::run_all(
+        &pending,
+        threads,
+        args.quiet,
+        |job| format!("point {} seed {}", job.point, job.seed),
+        |job| {
+            let mut scenario = scenarios[job.point].clone();
+            scenario.seed = job.seed;
+            sweep::run_job(&scenario, &points[job.point], job, &out)
+        },
+    )
+    .map_err(Failure::other)?;
     let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::other)?;
     if !args.quiet {
         println!(

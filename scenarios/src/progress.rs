@@ -1,7 +1,7 @@
-//! A progress bar over many independent runs: runs done, ETA and the
-//! slowest run so far. Hidden when asked to be quiet or when stderr is not a
-//! terminal (indicatif draws nothing then). Wall time only reaches the bar,
-//! never a run.
+//! Many independent runs in parallel, with a progress bar: runs done, ETA
+//! and the slowest run so far. The bar is hidden when asked to be quiet or
+//! when stderr is not a terminal (indicatif draws nothing then). Wall time
+//! only reaches the bar, never a run; threads run whole runs, never share one.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Mutex;
@@ -51,4 +51,32 @@ impl RunsBar {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Runs `work` on every item on a pool of `threads`, in any order, with a
+/// bar; returns the failures as `label: error`, in item order.
+pub fn run_all<T: Sync>(
+    items: &[T],
+    threads: usize,
+    quiet: bool,
+    label: impl Fn(&T) -> String + Sync,
+    work: impl Fn(&T) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<Vec<String>> {
+    use rayon::prelude::*;
+    let bar = RunsBar::new(items.len(), quiet);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build()?;
+    let failures = pool.install(|| {
+        items
+            .par_iter()
+            .filter_map(|item| {
+                let watch = Stopwatch::start();
+                let outcome = work(item);
+                let label = label(item);
+                bar.finished(&label, watch.seconds());
+                outcome.err().map(|e| format!("{label}: {e:#}"))
+            })
+            .collect()
+    });
+    bar.finish();
+    Ok(failures)
 }

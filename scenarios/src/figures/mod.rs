@@ -16,7 +16,7 @@ pub mod spec;
 use crate::cli::{Failure, load_scenario, run_scenario};
 use crate::config::Scenario;
 use crate::output::{read_csv, write_atomic, write_csv};
-use crate::progress::{RunsBar, Stopwatch};
+use crate::progress::run_all;
 use crate::runner::{Quiet, Table};
 use anyhow::{Context, Result};
 use reports::html::{HtmlTable, Report, Section};
@@ -288,24 +288,9 @@ pub fn figures(options: &Options) -> Result<Outcome, Failure> {
     jobs.dedup_by(|a, b| a.key == b.key && a.seed == b.seed);
     let total = jobs.len();
     let pending: Vec<&Job> = jobs.iter().filter(|j| !summary_path(&options.out, j.key, j.seed).exists()).collect();
-    let bar = RunsBar::new(pending.len(), options.quiet);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|e| Failure::other(e.into()))?;
-    let failures: Vec<String> = pool.install(|| {
-        use rayon::prelude::*;
-        pending
-            .par_iter()
-            .filter_map(|job| {
-                let watch = Stopwatch::start();
-                let outcome = run_job(job, &options.out);
-                bar.finished(&job.label, watch.seconds());
-                outcome.err().map(|e| format!("{}: {e:#}", job.label))
-            })
-            .collect()
-    });
-    bar.finish();
+    let failures =
+        run_all(&pending, options.jobs, options.quiet, |job| job.label.clone(), |job| run_job(job, &options.out))
+            .map_err(Failure::other)?;
     if let Some(first) = failures.first() {
         return Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", failures.len())));
     }

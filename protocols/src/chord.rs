@@ -55,6 +55,7 @@
 //! (check_predecessor); `leaving`.
 
 use crate::fingers::FingerTable;
+use crate::merge::{MERGE_KINDS, MergeKinds, Mergeable, concat_kinds};
 use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
@@ -692,6 +693,11 @@ impl RingProtocol for Chord {
         node
     }
 
+    fn set_ring_pointers(&mut self, pred: Peer, successors: &[Peer]) {
+        self.predecessor = Some(pred);
+        self.successors = Arc::from(successors);
+    }
+
     fn lookup_request(tag: u64, key: RingId) -> ChordRequest {
         ChordRequest::Lookup { tag, key }
     }
@@ -711,5 +717,45 @@ impl RingProtocol for Chord {
 
     fn control(config: &mut ChordConfig, control: Control) {
         config.maintenance_enabled = matches!(control, Control::StartStabilization);
+    }
+}
+
+impl MergeKinds for ChordMessage {
+    const MERGING_KINDS: &'static [&'static str] =
+        &concat_kinds::<{ MERGE_KINDS.len() + ChordMessage::KINDS.len() }>(&MERGE_KINDS, ChordMessage::KINDS);
+}
+
+impl Mergeable for Chord {
+    fn next_hop(&self, space: IdSpace, config: &ChordConfig, key: RingId) -> Peer {
+        self.closest_preceding(space, key, config.fingers).unwrap_or_else(|| self.successor_peer())
+    }
+
+    /// A closer successor is taken at once and notified; stabilization
+    /// brings its successor list.
+    fn offer_successor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        let successor = self.successor_peer();
+        let closer = successor.node == self.me.node || ctx.space.in_open_open(peer.id, self.me.id, successor.id);
+        if !self.joined || !closer || peer.node == self.me.node || self.is_suspected(peer.node) {
+            return;
+        }
+        let rest = self.successors.clone();
+        self.set_successors(Some(peer), &rest, ctx.config.successor_list);
+        self.sync_watches(ctx);
+        ctx.send(peer.node, ChordMessage::Notify { candidate: self.me });
+    }
+
+    /// A predecessor offer is a `notify`.
+    fn offer_predecessor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        if self.joined {
+            self.on_notify(ctx, peer);
+        }
+    }
+
+    fn suspects(&self, node: NodeId) -> bool {
+        self.is_suspected(node)
+    }
+
+    fn contact(&self) -> Option<Peer> {
+        self.contact
     }
 }

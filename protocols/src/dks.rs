@@ -215,6 +215,10 @@ impl RingProtocol for Dks {
         Dks { ring: RelaxedRing::ideal(ring, index, space, &config.ring), lock: None, parked: Vec::new() }
     }
 
+    fn set_ring_pointers(&mut self, pred: Peer, successors: &[Peer]) {
+        self.ring.set_ring_pointers(pred, successors);
+    }
+
     fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {
         RelaxedRing::lookup_request(tag, key)
     }

@@ -35,7 +35,7 @@ use crate::relaxed_ring::{
     AroundRelaxedRing, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
 use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
-use sim_core::protocol::{Wrapping, delegate};
+use sim_core::protocol::{Wrapping, concat_kinds, delegate};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId};
 use std::sync::Arc;
 
@@ -66,22 +66,6 @@ pub enum PaltaMessage {
 const MESH: [&str; 5] = ["mesh_join", "mesh_members", "mesh_hello", "mesh_welcome", "use_ring"];
 const MESH_KINDS: usize = MESH.len();
 const ALL_KINDS: [&str; MESH_KINDS + RelaxedMessage::KINDS.len()] = concat_kinds(&MESH, RelaxedMessage::KINDS);
-
-/// `first` followed by `second`, in a const context.
-const fn concat_kinds<const N: usize>(first: &[&'static str], second: &[&'static str]) -> [&'static str; N] {
-    let mut out = [""; N];
-    let mut i = 0;
-    while i < first.len() {
-        out[i] = first[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < second.len() {
-        out[i + j] = second[j];
-        j += 1;
-    }
-    out
-}
 
 impl Message for PaltaMessage {
     const KINDS: &'static [&'static str] = &ALL_KINDS;
@@ -278,6 +262,10 @@ impl RingProtocol for Palta {
         node.ring = RelaxedRing::ideal(ring, index, space, &config.ring);
         node.mode = if ring.len() <= config.omega { Mode::Mesh { members: ring.to_vec() } } else { Mode::Ring };
         node
+    }
+
+    fn set_ring_pointers(&mut self, pred: Peer, successors: &[Peer]) {
+        self.ring.set_ring_pointers(pred, successors);
     }
 
     fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {

@@ -69,6 +69,7 @@
 //! (recovery); `hint` (branches).
 
 use crate::fingers::FingerTable;
+use crate::merge::{MERGE_KINDS, MergeKinds, Mergeable, concat_kinds};
 use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
 use smallvec::SmallVec;
@@ -595,6 +596,21 @@ impl RelaxedRing {
         }
     }
 
+    /// Takes `peer` as successor if it is closer than the current one and
+    /// not suspected (a `hint`, or a merge): `fix` to it, `pred_no_more` to
+    /// the old successor.
+    fn try_successor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        let old = self.succ();
+        let closer = old.node == self.me.node || ctx.space.in_open_open(peer.id, self.me.id, old.id);
+        if self.joined() && closer && peer.node != self.me.node && !self.is_crashed(peer.node) {
+            let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().collect();
+            self.fix_to(ctx, peer, &rest);
+            if old.node != self.me.node {
+                ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+            }
+        }
+    }
+
     fn on_fix(&mut self, ctx: &mut Ctx<'_, Self>, src: Peer) {
         let space = ctx.space;
         self.add_pred(space, src);
@@ -764,14 +780,7 @@ impl Protocol for RelaxedRing {
                     self.sync_watches(ctx);
                 }
             }
-            RelaxedMessage::Hint { succ } => {
-                let old = self.succ();
-                if self.joined() && !self.is_crashed(succ.node) && ctx.space.in_open_open(succ.id, self.me.id, old.id) {
-                    let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().collect();
-                    self.fix_to(ctx, succ, &rest);
-                    ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
-                }
-            }
+            RelaxedMessage::Hint { succ } => self.try_successor(ctx, succ),
         }
     }
 
@@ -959,6 +968,12 @@ impl RingProtocol for RelaxedRing {
         node
     }
 
+    fn set_ring_pointers(&mut self, pred: Peer, successors: &[Peer]) {
+        self.pred = Some(pred);
+        self.pred_list = SmallVec::from_slice(&[pred]);
+        self.successors = Arc::from(successors);
+    }
+
     fn lookup_request(tag: u64, key: RingId) -> RelaxedRequest {
         RelaxedRequest::Lookup { tag, key }
     }
@@ -975,5 +990,39 @@ impl RingProtocol for RelaxedRing {
 
     fn control(_config: &mut RelaxedRingConfig, _control: Control) {
         // No periodic stabilization to stop or start.
+    }
+}
+
+impl MergeKinds for RelaxedMessage {
+    const MERGING_KINDS: &'static [&'static str] =
+        &concat_kinds::<{ MERGE_KINDS.len() + RelaxedMessage::KINDS.len() }>(&MERGE_KINDS, RelaxedMessage::KINDS);
+}
+
+impl Mergeable for RelaxedRing {
+    fn next_hop(&self, space: IdSpace, config: &RelaxedRingConfig, key: RingId) -> Peer {
+        self.closest_preceding(space, key, config.fingers).unwrap_or_else(|| self.succ())
+    }
+
+    /// A closer successor is taken with `fix`, as a `hint` would.
+    fn offer_successor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        self.try_successor(ctx, peer);
+    }
+
+    /// A closer predecessor gets a `hint` naming this peer: its `fix` makes
+    /// it the predecessor, two peers agreeing as everywhere in this ring.
+    fn offer_predecessor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        let closer =
+            self.pred.is_none_or(|p| p.node == self.me.node || ctx.space.in_open_open(peer.id, p.id, self.me.id));
+        if self.joined() && closer && peer.node != self.me.node && !self.is_crashed(peer.node) {
+            ctx.send(peer.node, RelaxedMessage::Hint { succ: self.me });
+        }
+    }
+
+    fn suspects(&self, node: NodeId) -> bool {
+        self.is_crashed(node)
+    }
+
+    fn contact(&self) -> Option<Peer> {
+        self.contact
     }
 }

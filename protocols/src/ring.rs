@@ -72,10 +72,19 @@ pub trait RingProtocol: RingView {
     /// The converged state for node `index` of `ring` (sorted by id): correct
     /// predecessor, successor list and fingers.
     fn ideal(ring: &[Peer], index: usize, space: IdSpace, config: &Self::Config) -> Self;
+    /// Replaces the node's ring pointers (predecessor and successor list)
+    /// and keeps everything else: builds rings that are wrong on purpose,
+    /// such as a loopy ring.
+    fn set_ring_pointers(&mut self, pred: Peer, successors: &[Peer]);
     fn lookup_request(tag: u64, key: RingId) -> Self::Request;
     /// One round of periodic maintenance at a node, if the protocol has any
     /// (the PPL 2008 Chord baseline stabilizes all nodes every s joins).
     fn maintenance_request() -> Option<Self::Request> {
+        None
+    }
+    /// Gives the node `contact` to try as a member of another ring (an
+    /// external kick), if the protocol can merge rings.
+    fn kick_request(_contact: Peer) -> Option<Self::Request> {
         None
     }
     /// The message kinds the protocol's paper counts as the cost of

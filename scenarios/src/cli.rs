@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use protocols::chord::{Chord, ChordConfig};
 use protocols::dks::{Dks, DksConfig};
+use protocols::merge::{MergeConfig, Merging};
 use protocols::palta::{Palta, PaltaConfig};
 use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use sim_core::SimTime;
@@ -604,12 +605,14 @@ fn bench_command(args: BenchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs a parsed scenario with the protocol it names.
+/// Runs a parsed scenario with the protocol it names, inside the merge
+/// layer when the scenario has `[merge]`.
 pub fn run_scenario(
     scenario: &Scenario,
     trace: Option<TraceWriter>,
     progress: &mut dyn Progress,
 ) -> Result<RunResult, Failure> {
+    let merge = scenario.merge.is_some();
     match (&scenario.protocol, &scenario.protocol_params) {
         (ProtocolName::Chord, ProtocolParams::Chord(params)) => {
             let config = ChordConfig {
@@ -623,7 +626,11 @@ pub fn run_scenario(
                 randomized_timers: params.randomized_timers,
                 maintenance_enabled: true,
             };
-            Ok(runner::run::<Chord>(scenario, config, trace, progress))
+            Ok(if merge {
+                runner::run::<Merging<Chord>>(scenario, merge_config(scenario, config), trace, progress)
+            } else {
+                runner::run::<Chord>(scenario, config, trace, progress)
+            })
         }
         (ProtocolName::RelaxedRing, ProtocolParams::RelaxedRing(params)) => {
             let config = RelaxedRingConfig {
@@ -637,7 +644,11 @@ pub fn run_scenario(
                 max_route_hops: params.max_route_hops,
                 randomized_timers: params.randomized_timers,
             };
-            Ok(runner::run::<RelaxedRing>(scenario, config, trace, progress))
+            Ok(if merge {
+                runner::run::<Merging<RelaxedRing>>(scenario, merge_config(scenario, config), trace, progress)
+            } else {
+                runner::run::<RelaxedRing>(scenario, config, trace, progress)
+            })
         }
         (ProtocolName::Dks, ProtocolParams::Dks(params)) => {
             let config =
@@ -653,6 +664,21 @@ pub fn run_scenario(
             scenario.name,
             protocol.name()
         ))),
+    }
+}
+
+/// The merge layer's parameters from `[merge]`, around the ring's own.
+fn merge_config<C>(scenario: &Scenario, ring: C) -> MergeConfig<C> {
+    let spec = scenario.merge.clone().unwrap_or_default();
+    MergeConfig {
+        ring,
+        fanout: spec.fanout,
+        gossip_budget: spec.gossip_budget,
+        ping_every: SimTime::from_secs_f64(spec.ping_every_s),
+        passive_capacity: spec.passive_capacity,
+        passive_keep: SimTime::from_secs_f64(spec.passive_keep_s),
+        loop_check: spec.loop_check,
+        max_mlookup_hops: 1024,
     }
 }
 

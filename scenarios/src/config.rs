@@ -67,6 +67,41 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
     /// `[output]`: what to write besides the metrics.
     pub output: OutputSpec,
+    /// `[merge]`: the ring-unification layer (chord and relaxed_ring), off
+    /// when the table is absent or has `enabled = false`.
+    pub merge: Option<MergeSpec>,
+}
+
+/// `[merge]`: ring unification after partitions (Shafaat et al. 2007/2009).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeSpec {
+    /// `fanout`: F, extra mlookups per trymerge; 0 = simple ring
+    /// unification, 1..=64 = gossip-based [0].
+    pub fanout: u8,
+    /// `gossip_budget`: generations of gossip per detection, 0..=255 [16].
+    pub gossip_budget: u8,
+    /// `ping_every_s`: period of the passive-list pings and the loop check, > 0 [1].
+    pub ping_every_s: f64,
+    /// `passive_capacity`: suspected peers remembered per node, 1..=1024 [16].
+    pub passive_capacity: usize,
+    /// `passive_keep_s`: how long a suspected peer stays on the passive list, > 0 [600].
+    pub passive_keep_s: f64,
+    /// `loop_check`: a finger between a node and its successor counts as a
+    /// detection (repairs loopy rings) [true].
+    pub loop_check: bool,
+}
+
+impl Default for MergeSpec {
+    fn default() -> Self {
+        MergeSpec {
+            fanout: 0,
+            gossip_budget: 16,
+            ping_every_s: 1.0,
+            passive_capacity: 16,
+            passive_keep_s: 600.0,
+            loop_check: true,
+        }
+    }
 }
 
 impl Scenario {
@@ -152,6 +187,14 @@ pub struct Nodes {
     pub connectivity: f64,
     /// `join_via`: how a joiner finds its contact ["random"].
     pub join_via: JoinVia,
+    /// `loops`: with an ideal bootstrap, successor pointers that go around
+    /// the identifier space this many times (a loopy ring), 1..=16, at most
+    /// initial / 2 [1].
+    pub loops: u32,
+    /// `rings`: with an ideal bootstrap, build this many separate rings,
+    /// each node in a random one, that know nothing of each other (overlays
+    /// built apart, to be merged by a `kick`), 1..=64 [1].
+    pub rings: u16,
 }
 
 /// A joiner's contact (`nodes.join_via`).
@@ -468,10 +511,20 @@ pub enum EventAction {
     },
     /// `partition`: split the nodes into `groups` and cut between them.
     Partition {
-        /// `groups`, 2..=64.
+        /// `groups`, 2..=64 (with `assign = "lists"`: the lists plus one).
         groups: u16,
         /// `assign`: how nodes are put in groups ["random"].
         assign: PartitionAssign,
+    },
+    /// `kick`: `count` random members each get another random member as a
+    /// contact to try (needs `[merge]`).
+    Kick {
+        /// `count`, >= 1 [1].
+        count: u32,
+        /// `across`: the contact is a member the node's own ring does not
+        /// reach (a true merge); false: any other member, which may be on
+        /// the same ring (a false detection) [true].
+        across: bool,
     },
     /// `one_way_cut`: drop traffic from one group to another.
     OneWayCut {
@@ -510,18 +563,30 @@ impl EventAction {
             EventAction::StopStabilization => "stop_stabilization",
             EventAction::StartStabilization => "start_stabilization",
             EventAction::StopChurn => "stop_churn",
+            EventAction::Kick { .. } => "kick",
         }
     }
 }
 
 /// How a partition assigns nodes to groups.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PartitionAssign {
     /// Each node to a uniformly random group.
     Random,
     /// Contiguous identifier ranges, one per group.
     Ranges,
+    /// Given lists of nodes (by creation index, 0 for the first node):
+    /// list k is group k + 1; every node not listed is in group 0.
+    Lists(Vec<Vec<u32>>),
+}
+
+/// `assign` as written in a scenario file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AssignName {
+    Random,
+    Ranges,
+    Lists,
 }
 
 /// A scenario that could not be loaded, as one line of text.

@@ -15,6 +15,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("palta2008", include_str!("../scenarios/palta2008.toml")),
     ("palta2008-relaxed-ring", include_str!("../scenarios/palta2008-relaxed-ring.toml")),
     ("merge-two-rings", include_str!("../scenarios/merge-two-rings.toml")),
+    ("merge-rings-apart", include_str!("../scenarios/merge-rings-apart.toml")),
+    ("merge-loopy", include_str!("../scenarios/merge-loopy.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
 ];
 

@@ -14,7 +14,7 @@ use protocols::{Control, LookupOutcome, RingProtocol};
 use sim_core::rng::{Draw, Purpose, Stream};
 use sim_core::trace::TraceWriter;
 use sim_core::{Message, NodeId, Peer, Protocol, RingId, SimTime, Simulation};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A table: a header and rows of already formatted cells.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -121,6 +121,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_loopy_cycle_visits_every_node_once_and_winds_around_the_ring_loops_times() {
+        for (n, loops) in [(7, 2), (8, 2), (9, 3), (10, 3)] {
+            let cycle = loopy_cycle(n, loops);
+            let mut seen = cycle.order.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..n).collect::<Vec<_>>());
+            // Each step that goes to a lower index wraps past zero once.
+            let wraps = (0..n).filter(|&at| cycle.order[(at + 1) % n] < cycle.order[at]).count();
+            assert_eq!(wraps, loops, "n = {n}");
+        }
+    }
+
+    #[test]
     fn the_ppl_join_schedule_halves_from_640_ms_down_to_10() {
         // Reference: PPL 2008 §6 — the first joins 640 ms apart, halving,
         // then every 10 ms.
@@ -144,14 +157,24 @@ struct LookupTotals {
     latency_us: u64,
 }
 
-/// From the last heal to the first sample with one perfect ring of all
-/// live nodes and no inconsistent key.
+/// From the last heal (or kick) to the first sample with one perfect ring
+/// of all live nodes and no inconsistent key.
 #[derive(Clone, Copy, Debug)]
 struct MergeClock {
     healed_at: SimTime,
     messages_at_heal: u64,
-    /// When it merged and the messages sent since the heal.
-    merged: Option<(SimTime, u64)>,
+    unification_at_heal: u64,
+    /// When it merged, the messages sent since the heal, and of those the
+    /// merge layer's own.
+    merged: Option<(SimTime, u64, u64)>,
+}
+
+/// The merge layer's message kinds (see `protocols::merge`).
+const UNIFICATION_KINDS: [&str; 4] = protocols::merge::MERGE_KINDS;
+
+fn unification_messages<P: Protocol>(sim: &Simulation<P>) -> u64 {
+    let kinds = P::Message::KINDS;
+    kinds.iter().zip(sim.message_counts()).filter(|(k, _)| UNIFICATION_KINDS.contains(k)).map(|(_, c)| c).sum()
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -192,7 +215,33 @@ pub fn run<P: RingProtocol>(
             let base = sim.next_node_id().0;
             let ring: Vec<Peer> =
                 ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
-            sim.spawn_all_with(&ids, 0, |k, _, config| P::ideal(&ring, k, space, config));
+            let loops = scenario.nodes.loops as usize;
+            let cycle = loopy_cycle(initial, loops);
+            // Rings built apart: each node in a random one, with the
+            // converged state of its own ring only.
+            let ring_count = scenario.nodes.rings as u64;
+            let ring_of: Vec<u64> = if ring_count > 1 {
+                (0..initial).map(|_| bootstrap_rng.below(ring_count)).collect()
+            } else {
+                Vec::new()
+            };
+            let mut apart: Vec<Vec<Peer>> = vec![Vec::new(); ring_count as usize];
+            let mut place: Vec<usize> = Vec::with_capacity(ring_of.len());
+            for (peer, &of) in ring.iter().zip(&ring_of) {
+                place.push(apart[of as usize].len());
+                apart[of as usize].push(*peer);
+            }
+            sim.spawn_all_with(&ids, 0, |k, _, config| {
+                if ring_count > 1 {
+                    return P::ideal(&apart[ring_of[k] as usize], place[k], space, config);
+                }
+                let mut node = P::ideal(&ring, k, space, config);
+                if loops > 1 {
+                    let (pred, successors) = loopy_neighbours(&ring, &cycle, k, node.successor_list().len());
+                    node.set_ring_pointers(pred, &successors);
+                }
+                node
+            });
         }
         Bootstrap::Joins => {
             for at in join_schedule(initial, scenario.nodes.join_interval_start_ms, scenario.nodes.join_interval_ms) {
@@ -294,9 +343,14 @@ pub fn run<P: RingProtocol>(
                     Action::Event(action) => {
                         perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng);
                         match action {
-                            EventAction::Heal => {
+                            EventAction::Heal | EventAction::Kick { .. } => {
                                 let messages: u64 = sim.message_counts().iter().sum();
-                                merge = Some(MergeClock { healed_at: at, messages_at_heal: messages, merged: None });
+                                merge = Some(MergeClock {
+                                    healed_at: at,
+                                    messages_at_heal: messages,
+                                    unification_at_heal: unification_messages(&sim),
+                                    merged: None,
+                                });
                             }
                             EventAction::Partition { .. } | EventAction::OneWayCut { .. } => merge = None,
                             _ => {}
@@ -386,7 +440,8 @@ pub fn run<P: RingProtocol>(
                 && perfect
                 && consistency.inconsistent_fraction == 0.0
             {
-                clock.merged = Some((at, messages - clock.messages_at_heal));
+                let unification = unification_messages(&sim) - clock.unification_at_heal;
+                clock.merged = Some((at, messages - clock.messages_at_heal, unification));
             }
             samples += 1;
             perfect_samples += u64::from(perfect);
@@ -426,6 +481,7 @@ pub fn run<P: RingProtocol>(
         "perfect_ring_fraction",
         "inconsistent_key_fraction",
         "inconsistent_key_fraction_max",
+        "inconsistent_key_fraction_end",
         "unavailable_key_fraction",
         "wrong_successors",
         "lookups",
@@ -457,6 +513,7 @@ pub fn run<P: RingProtocol>(
         "merged",
         "merge_time_s",
         "merge_messages",
+        "unification_messages",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -482,6 +539,7 @@ pub fn run<P: RingProtocol>(
         mean(perfect_samples as f64, samples).to_string(),
         mean(inconsistent_sum, samples).to_string(),
         inconsistent_max.to_string(),
+        oracle::key_consistency(&sim).inconsistent_fraction.to_string(),
         mean(unavailable_sum, samples).to_string(),
         oracle::wrong_successors(&sim).to_string(),
         totals.lookups.to_string(),
@@ -511,13 +569,17 @@ pub fn run<P: RingProtocol>(
         counters.events.to_string(),
         rings_max.to_string(),
     ];
-    // merged, merge_time_s, merge_messages: empty when no partition healed.
+    // merged, merge_time_s, merge_messages, unification_messages: empty
+    // when no partition healed and no kick came.
     summary_row.extend(match merge {
-        None => [String::new(), String::new(), String::new()],
-        Some(MergeClock { merged: None, .. }) => ["0".into(), String::new(), String::new()],
-        Some(MergeClock { healed_at, merged: Some((at, messages)), .. }) => {
-            ["1".into(), format!("{:.3}", (at - healed_at).as_secs_f64()), messages.to_string()]
-        }
+        None => [String::new(), String::new(), String::new(), String::new()],
+        Some(MergeClock { merged: None, .. }) => ["0".into(), String::new(), String::new(), String::new()],
+        Some(MergeClock { healed_at, merged: Some((at, messages, unification)), .. }) => [
+            "1".into(),
+            format!("{:.3}", (at - healed_at).as_secs_f64()),
+            messages.to_string(),
+            unification.to_string(),
+        ],
     });
     for (kind, count) in kinds.iter().zip(sim.message_counts()) {
         summary_header.push(format!("messages_{kind}"));
@@ -548,6 +610,37 @@ pub fn run<P: RingProtocol>(
         event_bytes: Simulation::<P>::event_bytes(),
     };
     RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot }
+}
+
+/// The order of a ring of `n` nodes (indices in id order) whose successor
+/// pointers go around the identifier space `loops` times: the nodes whose
+/// index is 0 mod `loops` in id order, then those that are 1 mod `loops`,
+/// and so on, each class going around once. `position[k]` is node k's
+/// place in `order`.
+struct LoopyCycle {
+    order: Vec<usize>,
+    position: Vec<usize>,
+}
+
+fn loopy_cycle(n: usize, loops: usize) -> LoopyCycle {
+    if loops <= 1 {
+        return LoopyCycle { order: Vec::new(), position: Vec::new() };
+    }
+    let order: Vec<usize> = (0..loops).flat_map(|class| (class..n).step_by(loops)).collect();
+    let mut position = vec![0; n];
+    for (at, &k) in order.iter().enumerate() {
+        position[k] = at;
+    }
+    LoopyCycle { order, position }
+}
+
+/// Node k's predecessor and first `r` successors along a loopy cycle.
+fn loopy_neighbours(ring: &[Peer], cycle: &LoopyCycle, k: usize, r: usize) -> (Peer, Vec<Peer>) {
+    let n = cycle.order.len();
+    let at = cycle.position[k];
+    let pred = ring[cycle.order[(at + n - 1) % n]];
+    let successors = (1..n).take(r.max(1)).map(|step| ring[cycle.order[(at + step) % n]]).collect();
+    (pred, successors)
 }
 
 /// Bootstrap join instants: the first gap `start_ms` (when given), each
@@ -628,50 +721,85 @@ fn choose_alive<P: Protocol>(sim: &Simulation<P>, count: usize, rng: &mut Stream
     pool
 }
 
+/// The nodes reached from `node` by following successor pointers.
+fn successor_cycle<P: RingProtocol>(sim: &Simulation<P>, node: NodeId) -> BTreeSet<NodeId> {
+    let mut seen = BTreeSet::from([node]);
+    let mut at = node;
+    while let Some(next) = sim.node(at).and_then(|p| p.successor()).map(|s| s.node) {
+        if !sim.is_alive(next) || !seen.insert(next) {
+            break;
+        }
+        at = next;
+    }
+    seen
+}
+
 /// Performs one scheduled event.
 fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: &mut Stream, contact_rng: &mut Stream) {
-    match *action {
-        EventAction::CrashFraction { fraction } => {
+    match action {
+        &EventAction::CrashFraction { fraction } => {
             let count = (fraction * sim.alive_count() as f64).round() as usize;
             for node in choose_alive(sim, count, rng) {
                 sim.crash(node);
             }
         }
-        EventAction::Crash { count } => {
+        &EventAction::Crash { count } => {
             for node in choose_alive(sim, count as usize, rng) {
                 sim.crash(node);
             }
         }
-        EventAction::Leave { count } => {
+        &EventAction::Leave { count } => {
             for node in choose_alive(sim, count as usize, rng) {
                 sim.leave(node);
             }
         }
-        EventAction::Join { count } => {
+        &EventAction::Join { count } => {
             for _ in 0..count {
                 let contact = sim.random_alive(contact_rng, |p| p.is_member());
                 sim.spawn(contact);
             }
         }
         EventAction::Partition { groups, assign } => {
+            let groups = *groups;
             let space = sim.space();
             let mut by_node: Vec<u16> = vec![0; sim.arena_len()];
-            let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
-            alive.sort_unstable();
-            for node in alive {
-                by_node[node.index()] = match assign {
-                    PartitionAssign::Random => rng.below(groups as u64) as u16,
-                    PartitionAssign::Ranges => {
-                        let id = sim.peer(node).id;
-                        ((id.0 as u128 * groups as u128) / space.size()) as u16
+            if let PartitionAssign::Lists(lists) = assign {
+                for (k, list) in lists.iter().enumerate() {
+                    for &node in list {
+                        if let Some(slot) = by_node.get_mut(node as usize) {
+                            *slot = k as u16 + 1;
+                        }
                     }
-                };
+                }
+            } else {
+                let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
+                alive.sort_unstable();
+                for node in alive {
+                    by_node[node.index()] = match assign {
+                        PartitionAssign::Ranges => {
+                            let id = sim.peer(node).id;
+                            ((id.0 as u128 * groups as u128) / space.size()) as u16
+                        }
+                        _ => rng.below(groups as u64) as u16,
+                    };
+                }
             }
-            sim.partition(groups, |node, _| by_node[node.index()]);
+            sim.partition(groups, |node, _| by_node.get(node.index()).copied().unwrap_or(0));
         }
-        EventAction::OneWayCut { from_group, to_group } => sim.cut_one_way(from_group, to_group),
+        &EventAction::Kick { count, across } => {
+            for _ in 0..count {
+                let Some(node) = sim.random_alive(contact_rng, |p| p.is_member()) else { break };
+                // Across: a member the node's successor pointers never reach.
+                let own = if across { successor_cycle(sim, node) } else { BTreeSet::from([node]) };
+                let other = sim.random_alive_where(contact_rng, |n, p| !own.contains(&n) && p.is_member());
+                if let Some(request) = other.and_then(|o| P::kick_request(sim.peer(o))) {
+                    sim.request(node, request);
+                }
+            }
+        }
+        &EventAction::OneWayCut { from_group, to_group } => sim.cut_one_way(from_group, to_group),
         EventAction::Heal => sim.heal(),
-        EventAction::SetLoss { loss } => sim.set_loss(loss),
+        &EventAction::SetLoss { loss } => sim.set_loss(loss),
         EventAction::StopStabilization => P::control(sim.protocol_config_mut(), Control::StopStabilization),
         EventAction::StartStabilization => P::control(sim.protocol_config_mut(), Control::StartStabilization),
         EventAction::StopChurn => sim.stop_churn(),

@@ -23,6 +23,23 @@ pub trait Message: Clone + Debug {
     }
 }
 
+/// `first` followed by `second`, in a const context: the message kinds of a
+/// protocol built around another one.
+pub const fn concat_kinds<const N: usize>(first: &[&'static str], second: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < first.len() {
+        out[i] = first[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < second.len() {
+        out[i + j] = second[j];
+        j += 1;
+    }
+    out
+}
+
 /// A node of an overlay protocol.
 pub trait Protocol: Sized + Debug {
     /// Parameters shared by every node of a run (read through `ctx.config`).

@@ -9,14 +9,14 @@ use sim_core::network::Latency;
 
 use super::path::KeyPath;
 use super::raw::{
-    EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFraction,
-    RawIdSpace, RawLoss, RawMean, RawPalta, RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawTable,
-    RawUniform, SessionKind,
+    EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFlapping,
+    RawFraction, RawIdSpace, RawKick, RawLoss, RawMean, RawMerge, RawPalta, RawPartition, RawRelaxedRing, RawScenario,
+    RawShapeScale, RawTable, RawUniform, SessionKind,
 };
 use super::{
-    Bootstrap, ChordParams, ChurnSpec, DetectorSpec, DksParams, EventAction, EventSpec, JoinVia, NetworkSpec, Nodes,
-    OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario,
-    WorkloadSpec,
+    AssignName, Bootstrap, ChordParams, ChurnSpec, DetectorSpec, DksParams, EventAction, EventSpec, JoinVia, MergeSpec,
+    NetworkSpec, Nodes, OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams,
+    RelaxedRingParams, Ring, Scenario, WorkloadSpec,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -58,7 +58,32 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
             Some(text) => variant(text, &path.key("join_via"))?,
             None => JoinVia::Random,
         },
+        loops: match raw.nodes.loops {
+            Some(n) => int(&path.key("loops"), n, 1, 16)?,
+            None => 1,
+        },
+        rings: match raw.nodes.rings {
+            Some(n) => int(&path.key("rings"), n, 1, 64)?,
+            None => 1,
+        },
     };
+    if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
+        return Err(Problem::at_key(path.key("rings"), "rings built apart need bootstrap = \"ideal\""));
+    }
+    if nodes.rings > 1 && nodes.loops > 1 {
+        return Err(Problem::at_key(path.key("rings"), "a loopy ring is one ring: set rings or loops, not both"));
+    }
+    if nodes.loops > 1 {
+        if nodes.bootstrap != Bootstrap::Ideal {
+            return Err(Problem::at_key(path.key("loops"), "a loopy ring needs bootstrap = \"ideal\""));
+        }
+        if nodes.initial < 2 * nodes.loops {
+            return Err(Problem::at_key(
+                path.key("loops"),
+                format!("must be <= initial / 2 ({}), got {}", nodes.initial / 2, nodes.loops),
+            ));
+        }
+    }
 
     let ring = match raw.ring.and_then(|r| r.id_space) {
         Some(id_space) => Ring { id_space: self::id_space(&top.key("ring").key("id_space"), id_space)? },
@@ -113,14 +138,30 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         start_s: opt(raw_workload.start_s, 0.0, |v| non_negative(&path.key("start_s"), v))?,
     };
 
+    let merge = match raw.merge {
+        Some(raw_merge) if raw_merge.enabled != Some(false) => {
+            let path = top.key("merge");
+            if !matches!(protocol, ProtocolName::Chord | ProtocolName::RelaxedRing) {
+                return Err(Problem::at_key(
+                    path,
+                    format!("ring unification is available for chord and relaxed_ring, not {protocol}"),
+                ));
+            }
+            Some(merge_spec(raw_merge, &path)?)
+        }
+        _ => None,
+    };
+
     let path = top.key("events");
-    let events = raw
-        .events
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .map(|(i, table)| event(table, &path.index(i), duration_s))
-        .collect::<Result<Vec<_>>>()?;
+    let mut events = Vec::new();
+    for (i, table) in raw.events.unwrap_or_default().into_iter().enumerate() {
+        let at = path.index(i);
+        let expanded = event(table, &at, duration_s)?;
+        if merge.is_none() && expanded.iter().any(|e| matches!(e.action, EventAction::Kick { .. })) {
+            return Err(Problem::at_key(at.key("kind"), "a kick needs the [merge] table"));
+        }
+        events.extend(expanded);
+    }
 
     let path = top.key("output");
     let raw_output = raw.output.unwrap_or_default();
@@ -155,7 +196,74 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         workload,
         events,
         output,
+        merge,
     })
+}
+
+fn merge_spec(raw: RawMerge, path: &KeyPath) -> Result<MergeSpec> {
+    let d = MergeSpec::default();
+    Ok(MergeSpec {
+        fanout: match raw.fanout {
+            Some(n) => int(&path.key("fanout"), n, 0, 64)?,
+            None => d.fanout,
+        },
+        gossip_budget: match raw.gossip_budget {
+            Some(n) => int(&path.key("gossip_budget"), n, 0, 255)?,
+            None => d.gossip_budget,
+        },
+        ping_every_s: opt(raw.ping_every_s, d.ping_every_s, |v| positive(&path.key("ping_every_s"), v))?,
+        passive_capacity: match raw.passive_capacity {
+            Some(n) => int(&path.key("passive_capacity"), n, 1, 1024)?,
+            None => d.passive_capacity,
+        },
+        passive_keep_s: opt(raw.passive_keep_s, d.passive_keep_s, |v| positive(&path.key("passive_keep_s"), v))?,
+        loop_check: raw.loop_check.unwrap_or(d.loop_check),
+    })
+}
+
+/// The groups of a partition: `groups` with `assign = "random"` or
+/// `"ranges"`, or `lists` with `assign = "lists"`.
+fn partition(
+    path: &KeyPath,
+    groups: Option<Int>,
+    assign: Option<String>,
+    lists: Option<Vec<Vec<Int>>>,
+) -> Result<EventAction> {
+    let name = match assign {
+        Some(text) => variant(text, &path.key("assign"))?,
+        None => AssignName::Random,
+    };
+    match (name, lists) {
+        (AssignName::Lists, None) => Err(Problem::at_key(path.key("assign"), "assign = \"lists\" needs `lists`")),
+        (AssignName::Lists, Some(lists)) => {
+            if groups.is_some() {
+                return Err(Problem::at_key(path.key("groups"), "with assign = \"lists\" the groups are the lists"));
+            }
+            if lists.is_empty() || lists.len() > 63 {
+                return Err(Problem::at_key(path.key("lists"), format!("must hold 1..=63 lists, got {}", lists.len())));
+            }
+            let mut parsed = Vec::with_capacity(lists.len());
+            for (k, list) in lists.into_iter().enumerate() {
+                let at = path.key("lists").index(k);
+                let nodes = list
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, n)| int(&at.index(j), n, 0, MAX_NODES - 1))
+                    .collect::<Result<Vec<u32>>>()?;
+                parsed.push(nodes);
+            }
+            Ok(EventAction::Partition { groups: parsed.len() as u16 + 1, assign: PartitionAssign::Lists(parsed) })
+        }
+        (_, Some(_)) => Err(Problem::at_key(path.key("lists"), "`lists` needs assign = \"lists\"")),
+        (name, None) => {
+            let Some(groups) = groups else {
+                return Err(Problem::at_key(path.key("groups"), "missing required key"));
+            };
+            let groups = int(&path.key("groups"), groups, 2, 64)?;
+            let assign = if name == AssignName::Ranges { PartitionAssign::Ranges } else { PartitionAssign::Random };
+            Ok(EventAction::Partition { groups, assign })
+        }
+    }
 }
 
 fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result<ProtocolParams> {
@@ -343,7 +451,9 @@ fn session(mut table: toml::Table, path: &KeyPath) -> Result<SessionTime> {
     })
 }
 
-fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<EventSpec> {
+/// One `[[events]]` entry; a `flapping` entry expands into its partitions
+/// and heals.
+fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Vec<EventSpec>> {
     let kind: EventKind = tag(&mut table, path)?;
     let rest = toml::Value::Table(table);
     let also = &["kind"];
@@ -368,12 +478,37 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Even
         }
         EventKind::Partition => {
             let raw: RawPartition = decode(rest, path, also)?;
-            let groups = int(&path.key("groups"), raw.groups, 2, 64)?;
-            let assign = match raw.assign {
-                Some(text) => variant(text, &path.key("assign"))?,
-                None => PartitionAssign::Random,
+            (raw.at_s, partition(path, raw.groups, raw.assign, raw.lists)?)
+        }
+        EventKind::Kick => {
+            let raw: RawKick = decode(rest, path, also)?;
+            let count = match raw.count {
+                Some(n) => int(&path.key("count"), n, 1, MAX_NODES)?,
+                None => 1,
             };
-            (raw.at_s, EventAction::Partition { groups, assign })
+            (raw.at_s, EventAction::Kick { count, across: raw.across.unwrap_or(true) })
+        }
+        EventKind::Flapping => {
+            let raw: RawFlapping = decode(rest, path, also)?;
+            let cut = partition(path, raw.groups, raw.assign, raw.lists)?;
+            let down_s = positive(&path.key("down_s"), raw.down_s)?;
+            let up_s = positive(&path.key("up_s"), raw.up_s)?;
+            let cycles: u32 = int(&path.key("cycles"), raw.cycles, 1, 10_000)?;
+            let start = non_negative(&path.key("at_s"), raw.at_s)?;
+            let last_heal = start + (cycles - 1) as f64 * (down_s + up_s) + down_s;
+            if last_heal > duration_s {
+                return Err(Problem::at_key(
+                    path.key("cycles"),
+                    format!("the last heal at {} s falls after duration_s ({})", num(last_heal), num(duration_s)),
+                ));
+            }
+            let mut events = Vec::with_capacity(2 * cycles as usize);
+            for k in 0..cycles {
+                let at_s = start + k as f64 * (down_s + up_s);
+                events.push(EventSpec { at_s, action: cut.clone() });
+                events.push(EventSpec { at_s: at_s + down_s, action: EventAction::Heal });
+            }
+            return Ok(events);
         }
         EventKind::OneWayCut => {
             let raw: RawCut = decode(rest, path, also)?;
@@ -404,7 +539,7 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Even
             format!("must be <= duration_s ({}), got {}", num(duration_s), num(at_s)),
         ));
     }
-    Ok(EventSpec { at_s, action })
+    Ok(vec![EventSpec { at_s, action }])
 }
 
 /// Removes and decodes the `kind` key of a tagged table at `path`.

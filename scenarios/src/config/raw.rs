@@ -80,6 +80,19 @@ pub(super) struct RawScenario {
     pub(super) workload: Option<RawWorkload>,
     pub(super) events: Option<Vec<toml::Table>>,
     pub(super) output: Option<RawOutput>,
+    pub(super) merge: Option<RawMerge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMerge {
+    pub(super) enabled: Option<bool>,
+    pub(super) fanout: Option<Int>,
+    pub(super) gossip_budget: Option<Int>,
+    pub(super) ping_every_s: Option<f64>,
+    pub(super) passive_capacity: Option<Int>,
+    pub(super) passive_keep_s: Option<f64>,
+    pub(super) loop_check: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +104,8 @@ pub(super) struct RawNodes {
     pub(super) join_interval_start_ms: Option<f64>,
     pub(super) connectivity: Option<f64>,
     pub(super) join_via: Option<String>,
+    pub(super) loops: Option<Int>,
+    pub(super) rings: Option<Int>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +266,8 @@ pub(super) enum EventKind {
     StopStabilization,
     StartStabilization,
     StopChurn,
+    Flapping,
+    Kick,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,8 +294,29 @@ pub(super) struct RawCount {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPartition {
     pub(super) at_s: f64,
-    pub(super) groups: Int,
+    pub(super) groups: Option<Int>,
     pub(super) assign: Option<String>,
+    pub(super) lists: Option<Vec<Vec<Int>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFlapping {
+    pub(super) at_s: f64,
+    pub(super) groups: Option<Int>,
+    pub(super) assign: Option<String>,
+    pub(super) lists: Option<Vec<Vec<Int>>>,
+    pub(super) down_s: f64,
+    pub(super) up_s: f64,
+    pub(super) cycles: Int,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKick {
+    pub(super) at_s: f64,
+    pub(super) count: Option<Int>,
+    pub(super) across: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

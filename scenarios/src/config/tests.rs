@@ -168,7 +168,9 @@ fn a_full_file_reads_every_key() {
             join_interval_ms: 50.0,
             join_interval_start_ms: None,
             connectivity: 1.0,
-            join_via: JoinVia::Random
+            join_via: JoinVia::Random,
+            loops: 1,
+            rings: 1,
         }
     );
     assert_eq!(s.id_space(), IdSpace::bits(16));
@@ -246,7 +248,9 @@ fn defaults_fill_a_minimal_file() {
             join_interval_ms: 100.0,
             join_interval_start_ms: None,
             connectivity: 1.0,
-            join_via: JoinVia::Random
+            join_via: JoinVia::Random,
+            loops: 1,
+            rings: 1,
         }
     );
     assert_eq!(s.id_space(), IdSpace::full());
@@ -327,7 +331,7 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
     let e = err("name = \"x\"\nprotocol = \"chord\"\nduration_s = 5\n[nodes]\nintial = 1\n");
     assert_eq!(
         e,
-        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
+        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings)"
     );
     // Nested inline table, with the column.
     let e = err(&minimal_plus("[network]\nlatency = { kind = \"constant\", ms = 1, mx = 2 }\n"));
@@ -475,7 +479,7 @@ fn type_errors_point_at_the_value() {
     let e = err(&minimal_plus("churn = 5\n"));
     assert_eq!(
         e,
-        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
+        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings)"
     );
     let e = err(&format!("churn = 5\n{MINIMAL}"));
     assert_eq!(e, "test.toml:1:9: churn: invalid type: integer `5`, expected a table");
@@ -501,7 +505,10 @@ fn type_errors_point_at_the_value() {
     let e = err(&minimal_plus("[[events]]\nat_s = 1\nkind = \"crash\"\ncount = \"many\"\n"));
     assert_eq!(e, "test.toml:10:9: events[0].count: invalid type: string \"many\", expected an integer");
     let e = err(&minimal_plus("[[events]]\nat_s = 1\nkind = \"partition\"\ngroups = 2\nassign = \"rings\"\n"));
-    assert_eq!(e, "test.toml:11:10: events[0].assign: unknown value \"rings\" (expected one of: random, ranges)");
+    assert_eq!(
+        e,
+        "test.toml:11:10: events[0].assign: unknown value \"rings\" (expected one of: random, ranges, lists)"
+    );
 }
 
 #[test]
@@ -545,7 +552,7 @@ fn load_reads_files_and_reports_unreadable_ones() {
     assert_eq!(
         e.message,
         format!(
-            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)",
+            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings)",
             path.display()
         )
     );
@@ -609,7 +616,7 @@ fn bad_set_values_name_the_set_argument() {
     );
     assert_eq!(
         err_with(MINIMAL, &["nodes.intial=5"]),
-        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via)"
+        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings)"
     );
     assert_eq!(
         err_with(MINIMAL, &["protocol=kademlia"]),
@@ -780,4 +787,52 @@ fn an_unknown_key_brought_in_by_an_override_names_the_override() {
     )
     .unwrap_err();
     assert!(error.message.starts_with("--set foo.bar=1: foo"), "{}", error.message);
+}
+
+#[test]
+fn merge_tables_kicks_flapping_and_listed_partitions_read_and_validate() {
+    let s = ok(&minimal_plus(
+        "[merge]\nfanout = 4\nping_every_s = 2\n\n\
+         [[events]]\nat_s = 1\nkind = \"kick\"\n\n\
+         [[events]]\nat_s = 10\nkind = \"flapping\"\ngroups = 2\ndown_s = 5\nup_s = 3\ncycles = 2\n\n\
+         [[events]]\nat_s = 40\nkind = \"partition\"\nassign = \"lists\"\nlists = [[0, 1], [5]]\n",
+    ));
+    let merge = s.merge.clone().expect("merge on");
+    assert_eq!((merge.fanout, merge.ping_every_s, merge.gossip_budget), (4, 2.0, 16));
+    let actions: Vec<(f64, EventAction)> = s.events.iter().map(|e| (e.at_s, e.action.clone())).collect();
+    let cut = EventAction::Partition { groups: 2, assign: PartitionAssign::Random };
+    assert_eq!(
+        actions,
+        vec![
+            (1.0, EventAction::Kick { count: 1, across: true }),
+            (10.0, cut.clone()),
+            (15.0, EventAction::Heal),
+            (18.0, cut),
+            (23.0, EventAction::Heal),
+            (40.0, EventAction::Partition { groups: 3, assign: PartitionAssign::Lists(vec![vec![0, 1], vec![5]]) }),
+        ]
+    );
+    assert_eq!(with_overrides(&minimal_plus("[merge]\n"), &["merge.enabled=false"]).merge, None);
+
+    let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"kick\"\n");
+    assert!(err(&text).ends_with("events[0].kind: a kick needs the [merge] table"), "{}", err(&text));
+    let text = minimal_plus("[merge]\n").replace("\"chord\"", "\"dks\"");
+    assert!(err(&text).contains("merge: ring unification is available for chord and relaxed_ring, not dks"));
+    let text = minimal_plus("[merge]\nfanout = 65\n");
+    assert!(err(&text).contains("merge.fanout: must be between 0 and 64, got 65"), "{}", err(&text));
+    let text =
+        minimal_plus("[[events]]\nat_s = 50\nkind = \"flapping\"\ngroups = 2\ndown_s = 5\nup_s = 5\ncycles = 2\n");
+    assert!(
+        err(&text).contains("events[0].cycles: the last heal at 65 s falls after duration_s (60)"),
+        "{}",
+        err(&text)
+    );
+    let text = minimal_plus("[[events]]\nat_s = 5\nkind = \"partition\"\nlists = [[1]]\n");
+    assert!(err(&text).contains("events[0].lists: `lists` needs assign = \"lists\""), "{}", err(&text));
+    let text = minimal_plus("[[events]]\nat_s = 5\nkind = \"partition\"\n");
+    assert!(err(&text).contains("events[0].groups: missing required key"), "{}", err(&text));
+    let text = MINIMAL.replace("initial = 16", "initial = 16\nloops = 9");
+    assert!(err(&text).contains("nodes.loops: must be <= initial / 2 (8), got 9"), "{}", err(&text));
+    let text = MINIMAL.replace("initial = 16", "initial = 16\nrings = 2\nbootstrap = \"joins\"");
+    assert!(err(&text).contains("nodes.rings: rings built apart need bootstrap = \"ideal\""), "{}", err(&text));
 }

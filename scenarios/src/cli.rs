@@ -138,6 +138,12 @@ struct SweepArgs {
     /// Run only every n-th run starting at the i-th, e.g. 2/8.
     #[arg(long)]
     shard: Option<String>,
+    /// Check every run: after its last heal (or kick) one perfect ring of
+    /// all live nodes with no inconsistent key within this many seconds,
+    /// still so at the end; print each failing seed with the command that
+    /// replays it, and exit 1.
+    #[arg(long, value_name = "SECONDS")]
+    require_merge_within: Option<f64>,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -558,10 +564,58 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
             out.join("results.csv").display()
         );
     }
-    match failures.first() {
-        None => Ok(()),
-        Some(first) => Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", failures.len()))),
+    if let Some(first) = failures.first() {
+        return Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", failures.len())));
     }
+    match args.require_merge_within {
+        Some(bound_s) => require_merge(&args, &points, &out, bound_s),
+        None => Ok(()),
+    }
+}
+
+/// `sweep --require-merge-within`: every row of results.csv merged within
+/// the bound and ended on one perfect ring with no inconsistent key.
+fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path, bound_s: f64) -> Result<(), Failure> {
+    let results = crate::output::read_csv(&out.join("results.csv")).map_err(Failure::other)?;
+    let column = |name: &str| results.header.iter().position(|h| h == name);
+    let (Some(point), Some(seed), Some(merged), Some(time), Some(perfect), Some(inconsistent)) = (
+        column("point"),
+        column("seed"),
+        column("merged"),
+        column("merge_time_s"),
+        column("perfect_ring"),
+        column("inconsistent_key_fraction_end"),
+    ) else {
+        return Err(Failure::other(anyhow::anyhow!("results.csv lacks the merge columns")));
+    };
+    let mut failed = 0usize;
+    for row in &results.rows {
+        let within = row[time].parse::<f64>().is_ok_and(|t| t <= bound_s);
+        let clean = row[perfect] == "1" && row[inconsistent].parse::<f64>().is_ok_and(|f| f == 0.0);
+        if row[merged] == "1" && within && clean {
+            continue;
+        }
+        failed += 1;
+        let mut replay = format!("overlaysim run {} --seed {}", args.file, row[seed]);
+        let point_values = row[point].parse::<usize>().ok().and_then(|p| points.get(p)).cloned().unwrap_or_default();
+        for set in args.overrides.iter().cloned().chain(point_values.iter().map(|(k, v)| format!("{k}={v}"))) {
+            replay.push_str(&format!(" --set '{set}'"));
+        }
+        let merged_when =
+            if row[time].is_empty() { "never".to_string() } else { format!("{} s after the heal", row[time]) };
+        eprintln!(
+            "seed {}: merged {merged_when} (bound {bound_s} s), perfect ring at the end {}, inconsistent key \
+             fraction at the end {}; replay: {replay}",
+            row[seed], row[perfect], row[inconsistent]
+        );
+    }
+    if failed > 0 {
+        return Err(Failure::other(anyhow::anyhow!("{failed} of {} runs did not merge in time", results.rows.len())));
+    }
+    if !args.quiet {
+        println!("every one of {} runs merged within {bound_s} s and ended on one perfect ring", results.rows.len());
+    }
+    Ok(())
 }
 
 /// Runs the bench scenario at each size in a child process (so that each

@@ -17,6 +17,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("merge-two-rings", include_str!("../scenarios/merge-two-rings.toml")),
     ("merge-rings-apart", include_str!("../scenarios/merge-rings-apart.toml")),
     ("merge-loopy", include_str!("../scenarios/merge-loopy.toml")),
+    ("merge-check", include_str!("../scenarios/merge-check.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
 ];
 

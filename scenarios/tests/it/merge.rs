@@ -165,3 +165,28 @@ fn rings_merge_after_four_way_and_flapping_partitions_during_churn() {
         }
     }
 }
+
+#[test]
+fn the_merge_check_prints_each_failing_seed_with_its_replay_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("check");
+    let common = ["sweep", "merge-two-rings", "--seeds", "1..3", "--require-merge-within", "10", "-q", "--out"];
+    let split =
+        [&common[..], &[out.to_str().unwrap(), "--set", "nodes.initial=60", "--set", "merge.enabled=false"]].concat();
+    let failed = crate::support::overlaysim(&split, dir.path());
+    assert!(!failed.status.success());
+    let stderr = crate::support::stderr(&failed);
+    for seed in 1..=3 {
+        let replay = format!(
+            "seed {seed}: merged never (bound 10 s), perfect ring at the end 0, inconsistent key fraction at the end \
+             1; replay: overlaysim run merge-two-rings --seed {seed} --set 'nodes.initial=60' --set \
+             'merge.enabled=false'"
+        );
+        assert!(stderr.contains(&replay), "{stderr}");
+    }
+    assert!(stderr.contains("3 of 3 runs did not merge in time"), "{stderr}");
+    let out = dir.path().join("merged");
+    let merged = [&common[..], &[out.to_str().unwrap(), "--set", "nodes.initial=60"]].concat();
+    let passed = crate::support::overlaysim(&merged, dir.path());
+    assert!(passed.status.success(), "{}", crate::support::stderr(&passed));
+}

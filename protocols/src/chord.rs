@@ -146,6 +146,10 @@ pub enum ChordRequest {
     /// One stabilization step now, whatever the timers say (the PPL 2008
     /// baseline runs one round over all nodes every s joins).
     StabilizeNow,
+    /// A joiner starts its join again through `contact`.
+    NewContact {
+        contact: Peer,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -644,6 +648,13 @@ impl Protocol for Chord {
                     self.stabilize(ctx);
                 }
             }
+            ChordRequest::NewContact { contact } => {
+                if !self.joined && contact.node != self.me.node {
+                    self.contact = Some(contact);
+                    self.lookups.retain(|l| l.purpose != Purpose::Join);
+                    self.start_lookup(ctx, Purpose::Join, self.me.id, contact);
+                }
+            }
         }
     }
 
@@ -704,6 +715,10 @@ impl RingProtocol for Chord {
 
     fn maintenance_request() -> Option<ChordRequest> {
         Some(ChordRequest::StabilizeNow)
+    }
+
+    fn contact_request(contact: Peer) -> Option<ChordRequest> {
+        Some(ChordRequest::NewContact { contact })
     }
 
     /// Stabilization traffic, which PPL 2008 Fig. 11 compares.

@@ -74,7 +74,11 @@
 //! other pointers every `ping_every`: a finger that lies strictly between the
 //! node and its successor betrays a loop (or a join not yet stabilized), and
 //! is detected as if it had answered a ping. The `trymerge` that follows
-//! unwinds the loop as it would merge two rings.
+//! unwinds the loop as it would merge two rings. The same period runs the
+//! ring's own tidying ([`Mergeable::tidy`]): the relaxed ring hints every
+//! peer of its predlist that still points to it from a branch, since
+//! branches that merges leave behind were started by no join and so have
+//! no hint pending.
 //!
 //! # Where this reading departs from the papers
 //! The papers' pseudocode was not at hand; this follows their published
@@ -122,6 +126,8 @@ pub trait Mergeable: RingProtocol<Message: MergeKinds> {
     fn suspects(&self, node: NodeId) -> bool;
     /// The peer the node joined through, if any.
     fn contact(&self) -> Option<Peer>;
+    /// Periodic repair the ring itself lacks, run with the loop check.
+    fn tidy(&mut self, _ctx: &mut Ctx<'_, Self>) {}
 }
 
 /// The message kinds of a ring wrapped by the merge layer:
@@ -170,7 +176,11 @@ impl<C: Default> Default for MergeConfig<C> {
 pub enum MergeMessage<M> {
     Ring(M),
     Ping,
-    Pong,
+    /// The answer to a ping; a peer still joining (not a member) is not a
+    /// ring to merge with yet.
+    Pong {
+        member: bool,
+    },
     /// Move toward `target` on the current ring.
     MLookup {
         target: Peer,
@@ -189,7 +199,7 @@ impl<M: MergeKinds> Message for MergeMessage<M> {
     fn kind_index(&self) -> usize {
         match self {
             MergeMessage::Ping => 0,
-            MergeMessage::Pong => 1,
+            MergeMessage::Pong { .. } => 1,
             MergeMessage::MLookup { .. } => 2,
             MergeMessage::TryMerge { .. } => 3,
             MergeMessage::Ring(message) => MERGE_KINDS.len() + message.kind_index(),
@@ -406,6 +416,7 @@ impl<P: Mergeable> Merging<P> {
             self.remember(ctx, contact);
         }
         if ctx.config.loop_check && self.ring.is_member() {
+            self.with_ring(ctx, |ring, inner| ring.tidy(inner));
             let me = ctx.me;
             let space = ctx.space;
             let succ = self.ring.successor().unwrap_or(me);
@@ -446,14 +457,26 @@ impl<P: Mergeable> Protocol for Merging<P> {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: Self::Message) {
         match message {
             MergeMessage::Ring(message) => self.with_ring(ctx, |ring, inner| ring.on_message(inner, from, message)),
-            MergeMessage::Ping => ctx.send(from, MergeMessage::Pong),
-            MergeMessage::Pong => {
-                if let Some(peer) = self.take_passive(from) {
+            MergeMessage::Ping => ctx.send(from, MergeMessage::Pong { member: self.ring.is_member() }),
+            MergeMessage::Pong { member } => {
+                if member
+                    && self.ring.is_member()
+                    && let Some(peer) = self.take_passive(from)
+                {
                     self.detected(ctx, peer);
                 }
             }
-            MergeMessage::MLookup { target, budget, hops } => self.mlookup(ctx, target, budget, hops),
-            MergeMessage::TryMerge { cpred, csucc, budget } => self.trymerge(ctx, cpred, csucc, budget),
+            // Only members merge rings: a joiner has no ring yet.
+            MergeMessage::MLookup { target, budget, hops } => {
+                if self.ring.is_member() {
+                    self.mlookup(ctx, target, budget, hops);
+                }
+            }
+            MergeMessage::TryMerge { cpred, csucc, budget } => {
+                if self.ring.is_member() {
+                    self.trymerge(ctx, cpred, csucc, budget);
+                }
+            }
         }
     }
 
@@ -473,7 +496,9 @@ impl<P: Mergeable> Protocol for Merging<P> {
 
     fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
         self.with_ring(ctx, |ring, inner| ring.on_alive(inner, peer));
-        if let Some(peer) = self.take_passive(peer) {
+        if self.ring.is_member()
+            && let Some(peer) = self.take_passive(peer)
+        {
             self.detected(ctx, peer);
         }
     }
@@ -530,6 +555,10 @@ impl<P: Mergeable> RingProtocol for Merging<P> {
 
     fn kick_request(contact: Peer) -> Option<Self::Request> {
         Some(MergeRequest::Kick { contact })
+    }
+
+    fn contact_request(contact: Peer) -> Option<Self::Request> {
+        P::contact_request(contact).map(MergeRequest::Ring)
     }
 
     const BUILD_KINDS: &'static [&'static str] = P::BUILD_KINDS;

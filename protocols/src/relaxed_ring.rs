@@ -220,7 +220,14 @@ impl Message for RelaxedMessage {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RelaxedRequest {
-    Lookup { tag: u64, key: RingId },
+    Lookup {
+        tag: u64,
+        key: RingId,
+    },
+    /// A joiner starts its join again through `contact`.
+    NewContact {
+        contact: Peer,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -874,6 +881,14 @@ impl Protocol for RelaxedRing {
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: RelaxedRequest) {
         match request {
+            RelaxedRequest::NewContact { contact } => {
+                if !self.joined() && contact.node != self.me.node {
+                    self.contact = Some(contact);
+                    self.pending.retain(|p| p.purpose != Purpose::Join);
+                    ctx.cancel_timer(RelaxedTimer::JoinRetry);
+                    self.start_join(ctx);
+                }
+            }
             RelaxedRequest::Lookup { tag, key } => {
                 if self.joined() {
                     self.start_lookup(ctx, Purpose::Client { tag }, key, self.me);
@@ -978,6 +993,10 @@ impl RingProtocol for RelaxedRing {
         RelaxedRequest::Lookup { tag, key }
     }
 
+    fn contact_request(contact: Peer) -> Option<RelaxedRequest> {
+        Some(RelaxedRequest::NewContact { contact })
+    }
+
     /// The two-step join (PPL 2008 Fig. 9: about 4N).
     const BUILD_KINDS: &'static [&'static str] = &["join", "join_ok", "new_succ", "pred_no_more"];
     const HINT_KINDS: &'static [&'static str] = &["hint"];
@@ -1024,5 +1043,16 @@ impl Mergeable for RelaxedRing {
 
     fn contact(&self) -> Option<Peer> {
         self.contact
+    }
+
+    /// Hints every live peer of the predlist other than the predecessor:
+    /// a branch left by a merge has no join's hint pending.
+    fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let pred = self.pred.map(|p| p.node);
+        let branch: SmallVec<[Peer; 4]> =
+            self.pred_list.iter().copied().filter(|p| Some(p.node) != pred && !self.is_crashed(p.node)).collect();
+        for peer in branch {
+            self.hint(ctx, peer);
+        }
     }
 }

@@ -87,6 +87,12 @@ pub trait RingProtocol: RingView {
     fn kick_request(_contact: Peer) -> Option<Self::Request> {
         None
     }
+    /// Gives a node still joining a fresh contact to join through (the
+    /// bootstrap service a joiner asks again when its contact is gone), if
+    /// the protocol takes one.
+    fn contact_request(_contact: Peer) -> Option<Self::Request> {
+        None
+    }
     /// The message kinds the protocol's paper counts as the cost of
     /// building the ring (PPL 2008 Figs. 9 and 11).
     const BUILD_KINDS: &'static [&'static str];

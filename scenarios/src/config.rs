@@ -195,6 +195,12 @@ pub struct Nodes {
     /// each node in a random one, that know nothing of each other (overlays
     /// built apart, to be merged by a `kick`), 1..=64 [1].
     pub rings: u16,
+    /// `rejoin_after_s`: a bootstrap service: a node still joining this
+    /// long (its contact may be gone), or a member left alone on a ring of
+    /// its own while others live, is given a fresh random member as its
+    /// contact, and again every `rejoin_after_s` while it stays so; the
+    /// alone member needs `[merge]` to use it. > 0 [none: no service].
+    pub rejoin_after_s: Option<f64>,
 }
 
 /// A joiner's contact (`nodes.join_via`).

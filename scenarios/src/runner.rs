@@ -263,6 +263,7 @@ pub fn run<P: RingProtocol>(
     let mut next_action = 0usize;
     let mut next_snapshot = scenario.output.snapshot_at_s.map(SimTime::from_secs_f64);
     let mut merge: Option<MergeClock> = None;
+    let mut stuck: BTreeMap<NodeId, SimTime> = BTreeMap::new();
     let mut rings_max = 0usize;
     let mut snapshot = None;
     let mut bootstrap_joins = 0u64;
@@ -408,6 +409,9 @@ pub fn run<P: RingProtocol>(
                     }
                 }
             }
+        }
+        if let (Step::Sample, Some(after_s)) = (what, scenario.nodes.rejoin_after_s) {
+            bootstrap_service(&mut sim, &mut stuck, SimTime::from_secs_f64(after_s), &mut contact_rng);
         }
         if matches!(what, Step::Sample) || (what == Step::End && at_last_sample.2 < at) {
             let consistency = oracle::key_consistency(&sim);
@@ -719,6 +723,44 @@ fn choose_alive<P: Protocol>(sim: &Simulation<P>, count: usize, rng: &mut Stream
     }
     pool.truncate(count);
     pool
+}
+
+/// `nodes.rejoin_after_s`: a node still joining, or a member alone on a ring
+/// of its own while others live, for `after` gets a fresh random member as
+/// its contact (a join restarted through it, or a kick), and again every
+/// `after` while it stays so.
+fn bootstrap_service<P: RingProtocol>(
+    sim: &mut Simulation<P>,
+    stuck: &mut BTreeMap<NodeId, SimTime>,
+    after: SimTime,
+    rng: &mut Stream,
+) {
+    let now = sim.now();
+    let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
+    alive.sort_unstable();
+    let others_live = alive.len() > 1;
+    let now_stuck: Vec<NodeId> = alive
+        .into_iter()
+        .filter(|&node| {
+            sim.node(node)
+                .is_some_and(|p| !p.is_member() || (others_live && p.successor().is_none_or(|s| s.node == node)))
+        })
+        .collect();
+    stuck.retain(|node, _| now_stuck.binary_search(node).is_ok());
+    for node in now_stuck {
+        let since = *stuck.entry(node).or_insert(now);
+        if now.saturating_sub(since) < after {
+            continue;
+        }
+        stuck.insert(node, now);
+        let Some(contact) = sim.random_alive_where(rng, |n, p| n != node && p.is_member()) else { continue };
+        let contact = sim.peer(contact);
+        let member = sim.node(node).is_some_and(|p| p.is_member());
+        let request = if member { P::kick_request(contact) } else { P::contact_request(contact) };
+        if let Some(request) = request {
+            sim.request(node, request);
+        }
+    }
 }
 
 /// The nodes reached from `node` by following successor pointers.

@@ -66,6 +66,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
             Some(n) => int(&path.key("rings"), n, 1, 64)?,
             None => 1,
         },
+        rejoin_after_s: raw.nodes.rejoin_after_s.map(|v| positive(&path.key("rejoin_after_s"), v)).transpose()?,
     };
     if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
         return Err(Problem::at_key(path.key("rings"), "rings built apart need bootstrap = \"ideal\""));

@@ -106,6 +106,7 @@ pub(super) struct RawNodes {
     pub(super) join_via: Option<String>,
     pub(super) loops: Option<Int>,
     pub(super) rings: Option<Int>,
+    pub(super) rejoin_after_s: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

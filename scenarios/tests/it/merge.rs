@@ -190,3 +190,32 @@ fn the_merge_check_prints_each_failing_seed_with_its_replay_command() {
     let passed = crate::support::overlaysim(&merged, dir.path());
     assert!(passed.status.success(), "{}", crate::support::stderr(&passed));
 }
+
+#[test]
+fn every_seed_of_the_merge_check_converges_after_flapping_partitions_during_churn() {
+    // The README runs 1000 seeds per protocol; the test runs the first 200.
+    for protocol in ["chord", "relaxed_ring"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("check");
+        let protocol_set = format!("protocol=\"{protocol}\"");
+        let args = [
+            "sweep",
+            "merge-check",
+            "--seeds",
+            "1..200",
+            "--require-merge-within",
+            "30",
+            "-q",
+            "--set",
+            &protocol_set,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        let check = crate::support::overlaysim(&args, dir.path());
+        assert!(check.status.success(), "{protocol}: {}", crate::support::stderr(&check));
+        let results = scenarios::output::read_csv(&out.join("results.csv")).unwrap();
+        assert_eq!(results.rows.len(), 200);
+        let rings_max = results.column_f64("rings_max");
+        assert!(rings_max.iter().filter(|&&r| r >= 2.0).count() >= 150, "{protocol}: partitions split the ring");
+    }
+}

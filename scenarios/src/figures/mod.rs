@@ -35,6 +35,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("ppl-branches", include_str!("../../figures/ppl-branches.toml")),
     ("ppl-chord", include_str!("../../figures/ppl-chord.toml")),
     ("palta", include_str!("../../figures/palta.toml")),
+    ("merge-time", include_str!("../../figures/merge-time.toml")),
+    ("merge-partitions", include_str!("../../figures/merge-partitions.toml")),
 ];
 
 /// The papers' points, read from their figures (see each file's header).

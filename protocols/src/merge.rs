@@ -37,8 +37,8 @@
 //! lies in (n, succ), n sends q `trymerge(n, succ)` and offers q to its own
 //! ring as successor; when q lies in (pred, n), it sends q
 //! `trymerge(pred, n)` and offers q as predecessor; otherwise it forwards
-//! the `mlookup` to its closest preceding peer for q. A node receiving `trymerge(cpred, csucc)`
-//! offers csucc to its ring as a successor (adopted when it lies in
+//! the `mlookup` to its closest preceding peer for q. A node receiving
+//! `trymerge(cpred, csucc)` offers csucc to its ring as a successor (adopted when it lies in
 //! (n, succ)), then runs `mlookup(csucc)`; offers cpred as a predecessor
 //! (adopted when it lies in (pred, n)), then runs `mlookup(cpred)`. Each
 //! `trymerge` thus brings two pointers closer and starts two new `mlookup`s
@@ -84,20 +84,28 @@
 //! The papers' pseudocode was not at hand; this follows their published
 //! description. The queue of pending detections is processed at once rather
 //! than one per period; gossip targets are the node's fingers; the budget is
-//! spent per generation of `trymerge`, not per hop. The node where an
-//! `mlookup` ends offers the target to its own ring too: in a merge the
-//! `trymerge` round trip would tell it anyway, but in a loopy ring that
-//! round trip follows the same ring back and never arrives. A `trymerge`
-//! runs no `mlookup` for a peer that already was its node's successor or
-//! predecessor (nothing new to zip), a repeat of one of the last few
-//! `trymerge`s is ignored: without these, two nodes with pointers not yet
-//! settled bounce the same `trymerge` between them, and each bounce starts
-//! two more. A peer the ring still suspects is not offered but put on the
-//! passive list, to come back as a detection when it answers. A node left
-//! alone puts the contact it joined through on its passive list. Whenever a handler gives a node a closer successor s in place
-//! of o (stabilization may link two rings before a `trymerge` does), the
-//! node sends s `trymerge(self, o)`, so that the zipping is not lost.
-//!
+//! spent per generation of `trymerge`, not per hop. Each of the other
+//! departures was forced by a failure the 1000-seed merge check found:
+//! - The node where an `mlookup` ends offers the target to its own ring
+//!   too: in a merge the `trymerge` round trip would tell it anyway, but in
+//!   a loopy ring that round trip follows the same ring back and never
+//!   arrives.
+//! - Whenever a handler gives a node a closer successor s in place of o,
+//!   the node sends s `trymerge(self, o)`: stabilization may link two rings
+//!   before a `trymerge` does, and the zipping would stop there.
+//! - A repeat of one of the last few `trymerge`s is ignored, and no
+//!   `mlookup` is run for a csucc that already was the successor: two nodes
+//!   with pointers not yet settled would otherwise bounce the same
+//!   `trymerge`, each bounce starting two more.
+//! - The merge layer never overrides the ring's failure detector: a peer
+//!   the ring still suspects is not offered but put on the passive list, to
+//!   come back as a detection once it answers and the suspicion is
+//!   retracted. (Taking a suspicion back on hearsay let a node adopt a
+//!   peer that crashed meanwhile and never be told.)
+//! - Only members merge: a joiner answers pings as a non-member and ignores
+//!   `mlookup` and `trymerge`. A member alone on a ring of its own puts the
+//!   contact it joined through on its passive list.
+
 //! # Messages
 //! `merge_ping`, `merge_pong` (detection); `mlookup`, `trymerge`
 //! (unification); then every message of the wrapped ring, under its own name.

@@ -140,7 +140,8 @@ struct SweepArgs {
     shard: Option<String>,
     /// Check every run: after its last heal (or kick) one perfect ring of
     /// all live nodes with no inconsistent key within this many seconds,
-    /// still so at the end; print each failing seed with the command that
+    /// still so at the end, and after every earlier heal one perfect ring
+    /// before the next cut; print each failing seed with the command that
     /// replays it, and exit 1.
     #[arg(long, value_name = "SECONDS")]
     require_merge_within: Option<f64>,
@@ -592,7 +593,11 @@ fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path,
     for row in &results.rows {
         let within = row[time].parse::<f64>().is_ok_and(|t| t <= bound_s);
         let clean = row[perfect] == "1" && row[inconsistent].parse::<f64>().is_ok_and(|f| f == 0.0);
-        if row[merged] == "1" && within && clean {
+        let every_heal = match (column("heals"), column("heals_merged")) {
+            (Some(h), Some(m)) => row[h] == row[m],
+            _ => true,
+        };
+        if row[merged] == "1" && within && clean && every_heal {
             continue;
         }
         failed += 1;
@@ -603,9 +608,13 @@ fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path,
         }
         let merged_when =
             if row[time].is_empty() { "never".to_string() } else { format!("{} s after the heal", row[time]) };
+        let heals = match (column("heals"), column("heals_merged")) {
+            (Some(h), Some(m)) => format!(", {} of {} heals followed by one perfect ring", row[m], row[h]),
+            _ => String::new(),
+        };
         eprintln!(
             "seed {}: merged {merged_when} (bound {bound_s} s), perfect ring at the end {}, inconsistent key \
-             fraction at the end {}; replay: {replay}",
+             fraction at the end {}{heals}; replay: {replay}",
             row[seed], row[perfect], row[inconsistent]
         );
     }

@@ -162,6 +162,8 @@ struct LookupTotals {
 #[derive(Clone, Copy, Debug)]
 struct MergeClock {
     healed_at: SimTime,
+    /// Started by a heal (not a kick).
+    from_heal: bool,
     messages_at_heal: u64,
     unification_at_heal: u64,
     /// When it merged, the messages sent since the heal, and of those the
@@ -263,6 +265,8 @@ pub fn run<P: RingProtocol>(
     let mut next_action = 0usize;
     let mut next_snapshot = scenario.output.snapshot_at_s.map(SimTime::from_secs_f64);
     let mut merge: Option<MergeClock> = None;
+    // Heals, and heals followed by one perfect ring before the next cut.
+    let (mut heals, mut heals_merged) = (0u64, 0u64);
     let mut stuck: BTreeMap<NodeId, SimTime> = BTreeMap::new();
     let mut rings_max = 0usize;
     let mut snapshot = None;
@@ -346,8 +350,11 @@ pub fn run<P: RingProtocol>(
                         match action {
                             EventAction::Heal | EventAction::Kick { .. } => {
                                 let messages: u64 = sim.message_counts().iter().sum();
+                                let from_heal = matches!(action, EventAction::Heal);
+                                heals += u64::from(from_heal);
                                 merge = Some(MergeClock {
                                     healed_at: at,
+                                    from_heal,
                                     messages_at_heal: messages,
                                     unification_at_heal: unification_messages(&sim),
                                     merged: None,
@@ -446,6 +453,7 @@ pub fn run<P: RingProtocol>(
             {
                 let unification = unification_messages(&sim) - clock.unification_at_heal;
                 clock.merged = Some((at, messages - clock.messages_at_heal, unification));
+                heals_merged += u64::from(clock.from_heal);
             }
             samples += 1;
             perfect_samples += u64::from(perfect);
@@ -518,6 +526,8 @@ pub fn run<P: RingProtocol>(
         "merge_time_s",
         "merge_messages",
         "unification_messages",
+        "heals",
+        "heals_merged",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -585,6 +595,8 @@ pub fn run<P: RingProtocol>(
             unification.to_string(),
         ],
     });
+    summary_row.push(heals.to_string());
+    summary_row.push(heals_merged.to_string());
     for (kind, count) in kinds.iter().zip(sim.message_counts()) {
         summary_header.push(format!("messages_{kind}"));
         summary_row.push(count.to_string());

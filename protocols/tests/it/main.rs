@@ -1,5 +1,6 @@
 //! Protocol tests: each protocol driven by the real engine at small N.
 
+mod chaos;
 mod chord;
 mod dks;
 mod harness;

@@ -838,3 +838,60 @@ fn merge_tables_kicks_flapping_and_listed_partitions_read_and_validate() {
     let text = MINIMAL.replace("initial = 16", "initial = 16\nrings = 2\nbootstrap = \"joins\"");
     assert!(err(&text).contains("nodes.rings: rings built apart need bootstrap = \"ideal\""), "{}", err(&text));
 }
+
+#[test]
+fn mutated_scenario_files_give_errors_never_panics() {
+    // A first slice of issue 6's parser fuzzing: every shipped scenario,
+    // mutated at random (bytes flipped, inserted, deleted; lines dropped,
+    // duplicated, swapped; numbers negated or blown up), must parse or fail
+    // with one line, never panic.
+    use sim_core::rng::{Draw, Purpose, Stream};
+    let mut rng = Stream::new(6, Purpose::Scenario);
+    let pieces = ["=", "\"", "[", "]", "{", "}", ",", "-1", "1e400", "nan", "0", "\n", "[[events]]\n", "kind = "];
+    let (mut parsed, mut rejected) = (0, 0);
+    for (name, text) in crate::library::BUILTIN {
+        for _ in 0..300 {
+            let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(lines.len() as u64) as usize;
+                match rng.below(6) {
+                    0 => {
+                        lines.remove(at);
+                    }
+                    1 => {
+                        let line = lines[at].clone();
+                        lines.insert(at, line);
+                    }
+                    2 => {
+                        let other = rng.below(lines.len() as u64) as usize;
+                        lines.swap(at, other);
+                    }
+                    3 => {
+                        let line = &mut lines[at];
+                        let cut = rng.below(line.len() as u64 + 1) as usize;
+                        let cut = (0..=cut).rev().find(|&c| line.is_char_boundary(c)).unwrap_or(0);
+                        line.truncate(cut);
+                    }
+                    _ => {
+                        let line = &mut lines[at];
+                        let cut = rng.below(line.len() as u64 + 1) as usize;
+                        let cut = (0..=cut).rev().find(|&c| line.is_char_boundary(c)).unwrap_or(0);
+                        line.insert_str(cut, pieces[rng.below(pieces.len() as u64) as usize]);
+                    }
+                }
+                if lines.is_empty() {
+                    lines.push(String::new());
+                }
+            }
+            match parse(name, &lines.join("\n"), &[]) {
+                Ok(_) => parsed += 1,
+                Err(e) => {
+                    assert!(!e.message.contains('\n'), "{name}: not one line: {e}");
+                    assert!(e.message.starts_with(name), "{name}: {e}");
+                    rejected += 1;
+                }
+            }
+        }
+    }
+    assert!(rejected > 1000 && parsed > 100, "{rejected} rejected, {parsed} parsed");
+}

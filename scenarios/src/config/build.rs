@@ -34,10 +34,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     if name.trim().is_empty() {
         return Err(Problem::at_key(top.key("name"), "must not be empty"));
     }
-    let seed = match raw.seed {
-        Some(seed) => int(&top.key("seed"), seed, 0, i64::MAX)?,
-        None => 1,
-    };
+    let seed = int_or(&top.key("seed"), raw.seed, 1, 0, i64::MAX)?;
     let duration_s = positive(&top.key("duration_s"), raw.duration_s)?;
     let sample_every_s = opt(raw.sample_every_s, 1.0, |v| positive(&top.key("sample_every_s"), v))?;
 
@@ -58,14 +55,8 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
             Some(text) => variant(text, &path.key("join_via"))?,
             None => JoinVia::Random,
         },
-        loops: match raw.nodes.loops {
-            Some(n) => int(&path.key("loops"), n, 1, 16)?,
-            None => 1,
-        },
-        rings: match raw.nodes.rings {
-            Some(n) => int(&path.key("rings"), n, 1, 64)?,
-            None => 1,
-        },
+        loops: int_or(&path.key("loops"), raw.nodes.loops, 1, 1, 16)?,
+        rings: int_or(&path.key("rings"), raw.nodes.rings, 1, 1, 64)?,
         rejoin_after_s: raw.nodes.rejoin_after_s.map(|v| positive(&path.key("rejoin_after_s"), v)).transpose()?,
     };
     if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
@@ -204,19 +195,10 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
 fn merge_spec(raw: RawMerge, path: &KeyPath) -> Result<MergeSpec> {
     let d = MergeSpec::default();
     Ok(MergeSpec {
-        fanout: match raw.fanout {
-            Some(n) => int(&path.key("fanout"), n, 0, 64)?,
-            None => d.fanout,
-        },
-        gossip_budget: match raw.gossip_budget {
-            Some(n) => int(&path.key("gossip_budget"), n, 0, 255)?,
-            None => d.gossip_budget,
-        },
+        fanout: int_or(&path.key("fanout"), raw.fanout, d.fanout, 0, 64)?,
+        gossip_budget: int_or(&path.key("gossip_budget"), raw.gossip_budget, d.gossip_budget, 0, 255)?,
         ping_every_s: opt(raw.ping_every_s, d.ping_every_s, |v| positive(&path.key("ping_every_s"), v))?,
-        passive_capacity: match raw.passive_capacity {
-            Some(n) => int(&path.key("passive_capacity"), n, 1, 1024)?,
-            None => d.passive_capacity,
-        },
+        passive_capacity: int_or(&path.key("passive_capacity"), raw.passive_capacity, d.passive_capacity, 1, 1024)?,
         passive_keep_s: opt(raw.passive_keep_s, d.passive_keep_s, |v| positive(&path.key("passive_keep_s"), v))?,
         loop_check: raw.loop_check.unwrap_or(d.loop_check),
     })
@@ -277,10 +259,7 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
         }
         ProtocolName::Palta => {
             let raw: RawPalta = decode(toml::Value::Table(table), &path, &[])?;
-            let omega = match raw.omega {
-                Some(n) => int(&path.key("omega"), n, 2, 1_000_000)?,
-                None => PaltaParams::default().omega,
-            };
+            let omega = int_or(&path.key("omega"), raw.omega, PaltaParams::default().omega, 2, 1_000_000)?;
             Ok(ProtocolParams::Palta(PaltaParams { omega }))
         }
         ProtocolName::Dks => {
@@ -296,10 +275,7 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
 fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
     let d = ChordParams::default();
     Ok(ChordParams {
-        successor_list: match raw.successor_list {
-            Some(n) => int(&path.key("successor_list"), n, 1, 64)?,
-            None => d.successor_list,
-        },
+        successor_list: int_or(&path.key("successor_list"), raw.successor_list, d.successor_list, 1, 64)?,
         fingers: raw.fingers.unwrap_or(d.fingers),
         stabilize_every_s: opt(raw.stabilize_every_s, d.stabilize_every_s, |v| {
             non_negative(&path.key("stabilize_every_s"), v)
@@ -313,25 +289,22 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
         lookup_timeout_ms: opt(raw.lookup_timeout_ms, d.lookup_timeout_ms, |v| {
             positive(&path.key("lookup_timeout_ms"), v)
         })?,
-        max_lookup_hops: match raw.max_lookup_hops {
-            Some(n) => int(&path.key("max_lookup_hops"), n, 1, 1024)?,
-            None => d.max_lookup_hops,
-        },
+        max_lookup_hops: int_or(&path.key("max_lookup_hops"), raw.max_lookup_hops, d.max_lookup_hops, 1, 1024)?,
         randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
-        stabilize_every_joins: match raw.stabilize_every_joins {
-            Some(n) => int(&path.key("stabilize_every_joins"), n, 0, 1_000_000)?,
-            None => d.stabilize_every_joins,
-        },
+        stabilize_every_joins: int_or(
+            &path.key("stabilize_every_joins"),
+            raw.stabilize_every_joins,
+            d.stabilize_every_joins,
+            0,
+            1_000_000,
+        )?,
     })
 }
 
 fn relaxed_ring(raw: RawRelaxedRing, path: &KeyPath) -> Result<RelaxedRingParams> {
     let d = RelaxedRingParams::default();
     Ok(RelaxedRingParams {
-        successor_list: match raw.successor_list {
-            Some(n) => int(&path.key("successor_list"), n, 1, 64)?,
-            None => d.successor_list,
-        },
+        successor_list: int_or(&path.key("successor_list"), raw.successor_list, d.successor_list, 1, 64)?,
         fingers: raw.fingers.unwrap_or(d.fingers),
         fix_fingers_every_s: opt(raw.fix_fingers_every_s, d.fix_fingers_every_s, |v| {
             non_negative(&path.key("fix_fingers_every_s"), v)
@@ -339,16 +312,10 @@ fn relaxed_ring(raw: RawRelaxedRing, path: &KeyPath) -> Result<RelaxedRingParams
         lookup_timeout_ms: opt(raw.lookup_timeout_ms, d.lookup_timeout_ms, |v| {
             positive(&path.key("lookup_timeout_ms"), v)
         })?,
-        lookup_retries: match raw.lookup_retries {
-            Some(n) => int(&path.key("lookup_retries"), n, 0, 16)?,
-            None => d.lookup_retries,
-        },
+        lookup_retries: int_or(&path.key("lookup_retries"), raw.lookup_retries, d.lookup_retries, 0, 16)?,
         join_retry_ms: opt(raw.join_retry_ms, d.join_retry_ms, |v| positive(&path.key("join_retry_ms"), v))?,
         hint_after_ms: opt(raw.hint_after_ms, d.hint_after_ms, |v| non_negative(&path.key("hint_after_ms"), v))?,
-        max_route_hops: match raw.max_route_hops {
-            Some(n) => int(&path.key("max_route_hops"), n, 1, 100_000)?,
-            None => d.max_route_hops,
-        },
+        max_route_hops: int_or(&path.key("max_route_hops"), raw.max_route_hops, d.max_route_hops, 1, 100_000)?,
         randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
     })
 }
@@ -483,10 +450,7 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Vec<
         }
         EventKind::Kick => {
             let raw: RawKick = decode(rest, path, also)?;
-            let count = match raw.count {
-                Some(n) => int(&path.key("count"), n, 1, MAX_NODES)?,
-                None => 1,
-            };
+            let count = int_or(&path.key("count"), raw.count, 1, 1, MAX_NODES)?;
             (raw.at_s, EventAction::Kick { count, across: raw.across.unwrap_or(true) })
         }
         EventKind::Flapping => {
@@ -680,6 +644,11 @@ fn fraction(path: &KeyPath, v: f64) -> Result<f64> {
 }
 
 /// An integer in `lo..=hi`, converted to the field's type.
+/// An optional integer in [lo, hi], or `default` when absent.
+fn int_or<T: TryFrom<i64>>(path: &KeyPath, v: Option<Int>, default: T, lo: i64, hi: i64) -> Result<T> {
+    v.map_or(Ok(default), |v| int(path, v, lo, hi))
+}
+
 fn int<T: TryFrom<i64>>(path: &KeyPath, v: Int, lo: i64, hi: i64) -> Result<T> {
     let out_of_range = || {
         let rule = if hi == i64::MAX { format!(">= {lo}") } else { format!("between {lo} and {hi}") };

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use protocols::chord::{Chord, ChordConfig};
 use protocols::dks::{Dks, DksConfig};
-use protocols::merge::{MergeConfig, Merging};
+use protocols::merge::{MergeConfig, Mergeable, Merging};
 use protocols::palta::{Palta, PaltaConfig};
 use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use sim_core::SimTime;
@@ -675,7 +675,6 @@ pub fn run_scenario(
     trace: Option<TraceWriter>,
     progress: &mut dyn Progress,
 ) -> Result<RunResult, Failure> {
-    let merge = scenario.merge.is_some();
     match (&scenario.protocol, &scenario.protocol_params) {
         (ProtocolName::Chord, ProtocolParams::Chord(params)) => {
             let config = ChordConfig {
@@ -689,11 +688,7 @@ pub fn run_scenario(
                 randomized_timers: params.randomized_timers,
                 maintenance_enabled: true,
             };
-            Ok(if merge {
-                runner::run::<Merging<Chord>>(scenario, merge_config(scenario, config), trace, progress)
-            } else {
-                runner::run::<Chord>(scenario, config, trace, progress)
-            })
+            Ok(run_mergeable::<Chord>(scenario, config, trace, progress))
         }
         (ProtocolName::RelaxedRing, ProtocolParams::RelaxedRing(params)) => {
             let config = RelaxedRingConfig {
@@ -707,11 +702,7 @@ pub fn run_scenario(
                 max_route_hops: params.max_route_hops,
                 randomized_timers: params.randomized_timers,
             };
-            Ok(if merge {
-                runner::run::<Merging<RelaxedRing>>(scenario, merge_config(scenario, config), trace, progress)
-            } else {
-                runner::run::<RelaxedRing>(scenario, config, trace, progress)
-            })
+            Ok(run_mergeable::<RelaxedRing>(scenario, config, trace, progress))
         }
         (ProtocolName::Dks, ProtocolParams::Dks(params)) => {
             let config =
@@ -730,10 +721,16 @@ pub fn run_scenario(
     }
 }
 
-/// The merge layer's parameters from `[merge]`, around the ring's own.
-fn merge_config<C>(scenario: &Scenario, ring: C) -> MergeConfig<C> {
-    let spec = scenario.merge.clone().unwrap_or_default();
-    MergeConfig {
+/// Runs a ring that can merge: inside the merge layer when the scenario has
+/// `[merge]`, with its parameters around the ring's own; alone otherwise.
+fn run_mergeable<P: Mergeable>(
+    scenario: &Scenario,
+    ring: P::Config,
+    trace: Option<TraceWriter>,
+    progress: &mut dyn Progress,
+) -> RunResult {
+    let Some(spec) = &scenario.merge else { return runner::run::<P>(scenario, ring, trace, progress) };
+    let config = MergeConfig {
         ring,
         fanout: spec.fanout,
         gossip_budget: spec.gossip_budget,
@@ -742,7 +739,8 @@ fn merge_config<C>(scenario: &Scenario, ring: C) -> MergeConfig<C> {
         passive_keep: SimTime::from_secs_f64(spec.passive_keep_s),
         loop_check: spec.loop_check,
         max_mlookup_hops: 1024,
-    }
+    };
+    runner::run::<Merging<P>>(scenario, config, trace, progress)
 }
 
 /// Writes summary.csv, timeseries.csv, hops.csv, perf.csv and digest.txt.

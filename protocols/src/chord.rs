@@ -773,4 +773,8 @@ impl Mergeable for Chord {
     fn contact(&self) -> Option<Peer> {
         self.contact
     }
+
+    fn fingers(&self) -> impl Iterator<Item = Peer> + '_ {
+        self.fingers.iter()
+    }
 }

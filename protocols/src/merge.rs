@@ -134,6 +134,9 @@ pub trait Mergeable: RingProtocol<Message: MergeKinds> {
     fn suspects(&self, node: NodeId) -> bool;
     /// The peer the node joined through, if any.
     fn contact(&self) -> Option<Peer>;
+    /// The long-range pointers, without the allocation of
+    /// [`RingView::finger_peers`] (read at every ping period).
+    fn fingers(&self) -> impl Iterator<Item = Peer> + '_;
     /// Periodic repair the ring itself lacks, run with the loop check.
     fn tidy(&mut self, _ctx: &mut Ctx<'_, Self>) {}
 }
@@ -303,7 +306,7 @@ impl<P: Mergeable> Merging<P> {
             .chain(ring.predecessor().iter())
             .copied()
             .find(|p| p.node == node)
-            .or_else(|| ring.finger_peers().into_iter().find(|p| p.node == node))
+            .or_else(|| ring.fingers().find(|p| p.node == node))
     }
 
     fn remember(&mut self, ctx: &Ctx<'_, Self>, peer: Peer) {
@@ -396,7 +399,8 @@ impl<P: Mergeable> Merging<P> {
         let news = !known(csucc) || !known(cpred);
         let fanout = ctx.config.fanout as usize;
         if fanout > 0 && budget > 0 && news && csucc.node != ctx.me.node {
-            let mut fingers = self.ring.finger_peers();
+            let mut fingers: Vec<Peer> = self.ring.fingers().collect();
+            fingers.dedup();
             fingers.retain(|p| p.node != csucc.node && p.node != ctx.me.node);
             for k in 0..fanout.min(fingers.len()) {
                 let pick = k + ctx.rng().below((fingers.len() - k) as u64) as usize;
@@ -430,8 +434,7 @@ impl<P: Mergeable> Merging<P> {
             let succ = self.ring.successor().unwrap_or(me);
             let closer = self
                 .ring
-                .finger_peers()
-                .into_iter()
+                .fingers()
                 .filter(|p| p.node != me.node && space.in_open_open(p.id, me.id, succ.id))
                 .min_by_key(|p| space.distance(me.id, p.id));
             if let Some(closer) = closer {

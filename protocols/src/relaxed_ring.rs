@@ -1045,6 +1045,10 @@ impl Mergeable for RelaxedRing {
         self.contact
     }
 
+    fn fingers(&self) -> impl Iterator<Item = Peer> + '_ {
+        self.fingers.iter()
+    }
+
     /// Hints every live peer of the predlist other than the predecessor:
     /// a branch left by a merge has no join's hint pending.
     fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {

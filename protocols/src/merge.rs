@@ -319,7 +319,7 @@ impl<P: Mergeable> Merging<P> {
         self.passive.push(Passive { peer, since: ctx.now });
     }
 
-    /// Takes `node` off the passive list; true if it was there.
+    /// Takes `node` off the passive list, if it was there.
     fn take_passive(&mut self, node: NodeId) -> Option<Peer> {
         let index = self.passive.iter().position(|p| p.peer.node == node)?;
         Some(self.passive.remove(index).peer)

@@ -687,6 +687,12 @@ impl RingView for Chord {
     fn finger_peers(&self) -> Vec<Peer> {
         self.fingers.peers()
     }
+    /// A lookup asked of this node ends here when the key lies in
+    /// (self, succ], and names the successor (SIGCOMM 2001 Fig. 4).
+    fn lookup_answers(&self) -> Option<ring::LookupAnswers> {
+        let successor = self.successor_peer();
+        self.joined.then_some(ring::LookupAnswers { from: self.me.id, to: successor.id, names: successor.id })
+    }
 }
 
 impl RingProtocol for Chord {

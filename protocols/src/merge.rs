@@ -545,6 +545,9 @@ impl<P: Mergeable> RingView for Merging<P> {
     fn claimed_range(&self) -> Option<(RingId, RingId)> {
         self.ring.claimed_range()
     }
+    fn lookup_answers(&self) -> Option<crate::ring::LookupAnswers> {
+        self.ring.lookup_answers()
+    }
 }
 
 impl<P: Mergeable> RingProtocol for Merging<P> {

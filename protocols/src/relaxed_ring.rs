@@ -31,6 +31,12 @@
 //!    sends `upd_succ_list` backwards so predecessors refresh their
 //!    successor lists.
 //!
+//! A joiner that asks again (its `join_ok` lost) gets a `join_ok` that
+//! names no predecessor: the one r would name may be stale by then. It
+//! claims nothing until a peer behind it fixes to it (the pending hint), and
+//! any joiner keeps a predecessor a fix brought if it is closer than the
+//! one `join_ok` names.
+//!
 //! If j cannot reach p (a non-transitive link), p keeps r as successor
 //! while r's predecessor is j: j sits in a *branch* rooted at r, and r's
 //! predlist keeps both p and j. If r hears no `pred_no_more` within
@@ -487,10 +493,14 @@ impl RelaxedRing {
             return;
         }
         if self.pred.is_some_and(|p| p.node == joiner.node) {
-            // Already adopted: the joiner missed our join_ok. Repeat it, with
-            // the closest other peer of the predlist as the old predecessor.
-            let old_pred = self.pred_list.iter().copied().find(|p| p.node != joiner.node);
-            self.send_join_ok(ctx, joiner, old_pred);
+            // Already adopted: the joiner missed our join_ok. Repeat it
+            // without an old predecessor: the one we named may be stale (a
+            // peer that joined between it and the joiner may have left our
+            // predlist since), and naming it made two peers claim the same
+            // keys (found by `overlaysim explore`, two losses). The joiner
+            // claims nothing until a peer behind it fixes to it, which the
+            // hint armed at the first adoption brings about.
+            self.send_join_ok(ctx, joiner, None);
             return;
         }
         let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
@@ -553,9 +563,13 @@ impl RelaxedRing {
             self.fingers = fingers.clone();
             self.fingers.remove(self.me.node);
         }
-        // With no old predecessor (a repeated join_ok may not know it), keep
-        // one that a fix may already have brought.
-        if let Some(p) = pred.filter(|p| p.node != self.me.node) {
+        // With no old predecessor (a repeated join_ok does not name it), or
+        // one farther than a predecessor a fix already brought, keep the
+        // closer one: the farther one would claim keys the closer one owns.
+        let closer_known = |p: Peer| {
+            self.pred.is_some_and(|q| q.node != self.me.node && ctx.space.in_open_open(q.id, p.id, self.me.id))
+        };
+        if let Some(p) = pred.filter(|p| p.node != self.me.node && !closer_known(*p)) {
             self.pred = Some(p);
             self.add_pred(ctx.space, p);
             ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });

@@ -44,6 +44,43 @@ pub trait RingView: Protocol {
         }
         self.predecessor().map(|p| (p.id, self.ring_id()))
     }
+    /// The keys whose lookups this node ends, as the half-open interval
+    /// (from, to], and the node it names responsible for them: what lookup
+    /// consistency is about. By default a node answers for its claimed
+    /// range and names itself; Chord answers for (self, succ] and names
+    /// its successor.
+    fn lookup_answers(&self) -> Option<LookupAnswers> {
+        self.claimed_range().map(|(from, to)| LookupAnswers { from, to, names: to })
+    }
+}
+
+/// Keys (from, to] and the node (by ring id) a lookup for them ends at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupAnswers {
+    pub from: RingId,
+    pub to: RingId,
+    pub names: RingId,
+}
+
+/// A key for which two nodes' lookups would name different responsible
+/// nodes, if any: lookup consistency (PPL 2008 §5) fails there.
+pub fn lookup_conflict(space: IdSpace, answers: &[LookupAnswers]) -> Option<(RingId, LookupAnswers, LookupAnswers)> {
+    // (a, b] ∩ (c, d] is empty or contains b or d, so the two right ends
+    // are the only witnesses to try.
+    let covers = |arc: &LookupAnswers, key: RingId| arc.from == arc.to || space.in_open_closed(key, arc.from, arc.to);
+    for (i, first) in answers.iter().enumerate() {
+        for second in &answers[i + 1..] {
+            if first.names == second.names {
+                continue;
+            }
+            for key in [first.to, second.to] {
+                if covers(first, key) && covers(second, key) {
+                    return Some((key, *first, *second));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The outcome of one lookup, as reported by the node that issued it.

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod explore;
 pub mod figures;
 pub mod library;
 pub mod oracle;

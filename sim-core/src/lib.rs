@@ -7,6 +7,7 @@
 
 pub mod churn;
 pub mod detector;
+pub mod explore;
 pub mod id;
 pub mod network;
 pub mod protocol;

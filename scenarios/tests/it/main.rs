@@ -3,6 +3,7 @@
 
 mod chord_paper;
 mod cli;
+mod explore;
 mod figures;
 mod merge;
 mod palta_paper;

@@ -582,6 +582,10 @@ impl<P: Mergeable> RingProtocol for Merging<P> {
         P::lookup_outcome(report)
     }
 
+    fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
+        P::claims_lookup_consistency(faults)
+    }
+
     fn control(config: &mut Self::Config, control: Control) {
         P::control(&mut config.ring, control);
     }

@@ -289,5 +289,11 @@ impl RingProtocol for Palta {
     ];
     const HINT_KINDS: &'static [&'static str] = RelaxedRing::HINT_KINDS;
 
+    /// PPL 2008 §5: joins never break lookup consistency (Theorem 1), nor
+    /// do crashes without false suspicions and partitions (Theorem 2).
+    fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
+        !faults.false_suspicions && !faults.partitions
+    }
+
     fn control(_config: &mut PaltaConfig, _control: Control) {}
 }

@@ -103,6 +103,11 @@ pub struct RelaxedRingConfig {
     /// A routed message is dropped after this many hops.
     pub max_route_hops: u32,
     pub randomized_timers: bool,
+    /// A planted bug, for testing the checkers: a peer lets a joiner in
+    /// (answers `join_ok`) but keeps its old predecessor, so it goes on
+    /// claiming the keys it just handed to the joiner. Never set it outside
+    /// tests of `overlaysim check`.
+    pub canary_keep_range_on_join: bool,
 }
 
 impl Default for RelaxedRingConfig {
@@ -117,6 +122,7 @@ impl Default for RelaxedRingConfig {
             hint_after: SimTime::from_secs(2),
             max_route_hops: 256,
             randomized_timers: true,
+            canary_keep_range_on_join: false,
         }
     }
 }
@@ -526,7 +532,9 @@ impl RelaxedRing {
                 ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer: old.node });
             }
         }
-        self.pred = Some(joiner);
+        if !ctx.config.canary_keep_range_on_join {
+            self.pred = Some(joiner);
+        }
         self.add_pred(space, joiner);
         if self.succ().node == self.me.node {
             // Alone until now: the joiner is also the successor.
@@ -1019,6 +1027,12 @@ impl RingProtocol for RelaxedRing {
         match report {
             RelaxedReport::Lookup(outcome) => Some(*outcome),
         }
+    }
+
+    /// PPL 2008 §5: joins never break lookup consistency (Theorem 1), nor
+    /// do crashes without false suspicions and partitions (Theorem 2).
+    fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
+        !faults.false_suspicions && !faults.partitions
     }
 
     fn control(_config: &mut RelaxedRingConfig, _control: Control) {

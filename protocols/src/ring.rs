@@ -137,6 +137,25 @@ pub trait RingProtocol: RingView {
     const HINT_KINDS: &'static [&'static str] = &[];
     fn lookup_outcome(report: &Self::Report) -> Option<LookupOutcome>;
     fn control(config: &mut Self::Config, control: Control);
+    /// Whether the protocol claims lookup consistency (no key with two
+    /// responsible peers, [`lookup_conflict`]) in a run that has seen
+    /// `faults` so far: its safety claim under its fault model. Never,
+    /// by default.
+    fn claims_lookup_consistency(_faults: FaultHistory) -> bool {
+        false
+    }
+}
+
+/// The kinds of fault a run has injected so far: what a protocol's safety
+/// claims are conditioned on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultHistory {
+    pub crashes: bool,
+    pub losses: bool,
+    pub false_suspicions: bool,
+    /// Partitions, one-way cuts and blocked links (non-transitive
+    /// connectivity).
+    pub partitions: bool,
 }
 
 /// The candidate closest before `key` going clockwise from `me`: the

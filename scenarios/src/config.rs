@@ -67,6 +67,8 @@ pub struct Scenario {
     pub events: Vec<EventSpec>,
     /// `[output]`: what to write besides the metrics.
     pub output: OutputSpec,
+    /// Online checks (`overlaysim check` sets them; no scenario key).
+    pub check: Option<crate::check::CheckSettings>,
     /// `[merge]`: the ring-unification layer (chord and relaxed_ring), off
     /// when the table is absent or has `enabled = false`.
     pub merge: Option<MergeSpec>,
@@ -342,6 +344,10 @@ pub struct RelaxedRingParams {
     pub max_route_hops: u32,
     /// `randomized_timers`: jitter the periodic timers [true].
     pub randomized_timers: bool,
+    /// `canary_keep_range_on_join`: plant a known bug that `overlaysim
+    /// check` must catch: a peer lets a joiner in but keeps claiming the
+    /// joiner's keys [false].
+    pub canary_keep_range_on_join: bool,
 }
 
 impl Default for RelaxedRingParams {
@@ -356,6 +362,7 @@ impl Default for RelaxedRingParams {
             hint_after_ms: 2000.0,
             max_route_hops: 256,
             randomized_timers: true,
+            canary_keep_range_on_join: false,
         }
     }
 }
@@ -552,6 +559,10 @@ pub enum EventAction {
     StartStabilization,
     /// `stop_churn`: stop the Poisson churn processes.
     StopChurn,
+    /// `stop_faults`: every fault stops: churn, message loss, false
+    /// suspicions, partitions (healed). `overlaysim check` expects
+    /// convergence within `--converge-within` seconds of the last one.
+    StopFaults,
 }
 
 impl EventAction {
@@ -569,6 +580,7 @@ impl EventAction {
             EventAction::StopStabilization => "stop_stabilization",
             EventAction::StartStabilization => "start_stabilization",
             EventAction::StopChurn => "stop_churn",
+            EventAction::StopFaults => "stop_faults",
             EventAction::Kick { .. } => "kick",
         }
     }

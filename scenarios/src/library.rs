@@ -18,6 +18,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("merge-rings-apart", include_str!("../scenarios/merge-rings-apart.toml")),
     ("merge-loopy", include_str!("../scenarios/merge-loopy.toml")),
     ("merge-check", include_str!("../scenarios/merge-check.toml")),
+    ("check-ring", include_str!("../scenarios/check-ring.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
 ];
 

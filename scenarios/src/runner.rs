@@ -8,6 +8,7 @@
 //! it draws comes from its own seeded streams, so a run is a function of the
 //! scenario and the seed alone.
 
+use crate::check::Monitor;
 use crate::config::{Bootstrap, EventAction, JoinVia, PartitionAssign, Scenario};
 use crate::oracle;
 use protocols::{Control, LookupOutcome, RingProtocol};
@@ -51,6 +52,8 @@ pub struct RunResult {
     pub perf: Perf,
     /// The ring at `[output] snapshot_at_s`, if asked.
     pub snapshot: Option<reports::ring::RingPicture>,
+    /// What the online checks found, when the scenario asked for them.
+    pub check: Option<crate::check::CheckOutcome>,
 }
 
 /// Wall-clock performance: the one output that differs between two runs.
@@ -304,6 +307,11 @@ pub fn run<P: RingProtocol>(
     let mut unavailable_sum = 0.0;
     let mut inconsistent_max: f64 = 0.0;
 
+    let mut monitor = scenario.check.map(|settings| Monitor::new(scenario, settings));
+    if let Some(monitor) = &mut monitor {
+        monitor.rescan(&sim);
+    }
+
     loop {
         let mut step = (duration, Step::End);
         if let Some((at, _)) = actions.get(next_action) {
@@ -317,7 +325,10 @@ pub fn run<P: RingProtocol>(
             step = step.min((at, Step::Snapshot));
         }
         let (at, what) = step;
-        sim.run_until(at);
+        match &mut monitor {
+            Some(monitor) => sim.run_until_observed(at, |sim| monitor.after_event(sim)),
+            None => sim.run_until(at),
+        }
         collect(&mut sim, &mut reports);
         match what {
             Step::Action(index) => {
@@ -347,6 +358,9 @@ pub fn run<P: RingProtocol>(
                     }
                     Action::Event(action) => {
                         perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng);
+                        if let Some(monitor) = &mut monitor {
+                            monitor.on_action(&sim, &action);
+                        }
                         match action {
                             EventAction::Heal | EventAction::Kick { .. } => {
                                 let messages: u64 = sim.message_counts().iter().sum();
@@ -385,6 +399,9 @@ pub fn run<P: RingProtocol>(
                 snapshot = Some(crate::snapshot::picture(&sim, &scenario.name, at));
             }
             Step::Sample | Step::End => {}
+        }
+        if let (Some(monitor), Step::Action(_) | Step::Lookup) = (&mut monitor, what) {
+            monitor.rescan(&sim);
         }
         collect(&mut sim, &mut reports);
         for outcome in reports.drain(..) {
@@ -446,6 +463,9 @@ pub fn run<P: RingProtocol>(
                 format!("{:.3}", (messages - previous_messages) as f64 / elapsed_s),
                 sim.counters().events.to_string(),
             ]);
+            if let Some(monitor) = &mut monitor {
+                monitor.on_sample(&sim, perfect && consistency.inconsistent_fraction == 0.0);
+            }
             if let Some(clock) = &mut merge
                 && clock.merged.is_none()
                 && perfect
@@ -625,7 +645,8 @@ pub fn run<P: RingProtocol>(
         slot_bytes: Simulation::<P>::slot_bytes(),
         event_bytes: Simulation::<P>::event_bytes(),
     };
-    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot }
+    let check = monitor.map(|monitor| monitor.finish(&sim));
+    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot, check }
 }
 
 /// The order of a ring of `n` nodes (indices in id order) whose successor
@@ -857,6 +878,12 @@ fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: 
         EventAction::StopStabilization => P::control(sim.protocol_config_mut(), Control::StopStabilization),
         EventAction::StartStabilization => P::control(sim.protocol_config_mut(), Control::StartStabilization),
         EventAction::StopChurn => sim.stop_churn(),
+        EventAction::StopFaults => {
+            sim.stop_churn();
+            sim.set_loss(0.0);
+            sim.stop_false_suspicions();
+            sim.heal();
+        }
     }
 }
 

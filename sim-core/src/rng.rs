@@ -39,6 +39,8 @@ pub enum Purpose {
     /// The nodes that issue workload lookups (the keys come from
     /// `Workload`, so every protocol looks up the same keys).
     LookupOrigins = 11,
+    /// The fault mix `overlaysim check --swarm` draws for a seed.
+    Swarm = 12,
 }
 
 /// A source of uniform 64-bit words with deterministic samplers on top.

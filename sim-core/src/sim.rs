@@ -103,6 +103,8 @@ pub struct Simulation<P: Protocol> {
     counters: SimCounters,
     digest: Digest,
     trace: Option<TraceWriter>,
+    last_delivery: Option<(NodeId, NodeId)>,
+    last_dispatched: Option<NodeId>,
 }
 
 impl<P: Protocol> Simulation<P> {
@@ -132,6 +134,8 @@ impl<P: Protocol> Simulation<P> {
             counters: SimCounters::default(),
             digest: Digest::default(),
             trace: None,
+            last_delivery: None,
+            last_dispatched: None,
         };
         for kind in [ChurnKind::Join, ChurnKind::Crash, ChurnKind::Leave] {
             if let Some(gap) = sim.churn.next_in(kind, &mut sim.churn_rng) {
@@ -402,6 +406,14 @@ impl<P: Protocol> Simulation<P> {
         self.network.set_loss(loss);
     }
 
+    /// No more false suspicions from now on; those in progress are still
+    /// retracted when their time comes.
+    pub fn stop_false_suspicions(&mut self) {
+        self.detector.config.false_suspicions_per_link_per_hour = 0.0;
+        // The pending draw is for the old rate: make it stale.
+        self.detector.false_suspicion_generation = self.detector.false_suspicion_generation.wrapping_add(1);
+    }
+
     /// Removes every partition; suspicions caused by it are retracted after
     /// the detection delay.
     pub fn heal(&mut self) {
@@ -430,10 +442,37 @@ impl<P: Protocol> Simulation<P> {
         self.now = self.now.max(until);
     }
 
+    /// As [`Simulation::run_until`], calling `observe` after every event:
+    /// for checks of invariants online.
+    pub fn run_until_observed(&mut self, until: SimTime, mut observe: impl FnMut(&Self)) {
+        while let Some(at) = self.queue.peek_time() {
+            if at > until {
+                break;
+            }
+            self.step();
+            observe(self);
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// The (sender, receiver) of the message the last step delivered, if it
+    /// delivered one.
+    pub fn last_delivery(&self) -> Option<(NodeId, NodeId)> {
+        self.last_delivery
+    }
+
+    /// The node whose handler the last step ran, if it ran one: the only
+    /// node whose state the step can have changed.
+    pub fn last_dispatched(&self) -> Option<NodeId> {
+        self.last_dispatched
+    }
+
     /// Processes one event; false when the queue is empty.
     pub fn step(&mut self) -> bool {
         let Some((at, event)) = self.queue.pop() else { return false };
         self.now = at;
+        self.last_delivery = None;
+        self.last_dispatched = None;
         match event {
             Event::Deliver { from, to, message } => self.deliver(from, to, message),
             Event::Timer { node, timer, generation } => self.fire_timer(node, timer, generation),
@@ -458,6 +497,7 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         self.network.counters.delivered += 1;
+        self.last_delivery = Some((from, to));
         self.record(TraceKind::Deliver, to, Some(from.0), Some(message.kind_index()));
         self.dispatch(to, |state, ctx| state.on_message(ctx, from, message));
     }
@@ -615,6 +655,7 @@ impl<P: Protocol> Simulation<P> {
         let slot = &mut self.slots[node.index()];
         let Some(state) = slot.state.as_mut() else { return };
         self.counters.events += 1;
+        self.last_dispatched = Some(node);
         let mut ctx = Ctx::new(self.now, slot.peer, self.space, &self.protocol_config, &mut slot.rng, &mut self.outbox);
         handler(state, &mut ctx);
         self.apply_effects(node);

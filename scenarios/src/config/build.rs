@@ -189,6 +189,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         events,
         output,
         merge,
+        check: None,
     })
 }
 
@@ -317,6 +318,7 @@ fn relaxed_ring(raw: RawRelaxedRing, path: &KeyPath) -> Result<RelaxedRingParams
         hint_after_ms: opt(raw.hint_after_ms, d.hint_after_ms, |v| non_negative(&path.key("hint_after_ms"), v))?,
         max_route_hops: int_or(&path.key("max_route_hops"), raw.max_route_hops, d.max_route_hops, 1, 100_000)?,
         randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
+        canary_keep_range_on_join: raw.canary_keep_range_on_join.unwrap_or(d.canary_keep_range_on_join),
     })
 }
 
@@ -495,6 +497,7 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Vec<
         EventKind::StopStabilization => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopStabilization),
         EventKind::StartStabilization => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StartStabilization),
         EventKind::StopChurn => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopChurn),
+        EventKind::StopFaults => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopFaults),
     };
     let at_path = path.key("at_s");
     let at_s = non_negative(&at_path, at_s)?;

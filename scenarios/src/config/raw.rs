@@ -153,6 +153,7 @@ pub(super) struct RawRelaxedRing {
     pub(super) hint_after_ms: Option<f64>,
     pub(super) max_route_hops: Option<Int>,
     pub(super) randomized_timers: Option<bool>,
+    pub(super) canary_keep_range_on_join: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,6 +268,7 @@ pub(super) enum EventKind {
     StopStabilization,
     StartStabilization,
     StopChurn,
+    StopFaults,
     Flapping,
     Kick,
 }

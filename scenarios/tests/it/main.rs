@@ -1,6 +1,7 @@
 //! Scenario-level tests: the command line, determinism, and the papers'
 //! claims measured through the full runner.
 
+mod check;
 mod chord_paper;
 mod cli;
 mod explore;

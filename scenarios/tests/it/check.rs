@@ -1,0 +1,109 @@
+//! `overlaysim check`: online safety properties, liveness after faults
+//! stop, swarm fault mixes, and the planted canary bug.
+
+use crate::support::{overlaysim, stderr};
+use scenarios::check::Knobs;
+use std::collections::BTreeSet;
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn swarm_seeds_pass_for_chord_and_the_relaxed_ring_and_print_nothing_but_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    for protocol in ["chord", "relaxed_ring"] {
+        let set = format!("protocol=\"{protocol}\"");
+        let output = overlaysim(&["check", "check-ring", "--seeds", "1..40", "--swarm", "--set", &set], dir.path());
+        assert!(output.status.success(), "{protocol}: {}{}", stdout(&output), stderr(&output));
+        let text = stdout(&output);
+        assert!(
+            text.contains("checked 40 seeds of check-ring") && text.contains("0 with a safety violation"),
+            "{text}"
+        );
+        assert!(!text.contains("FAILED"), "{text}");
+    }
+}
+
+#[test]
+fn the_canary_is_caught_with_its_seed_its_property_and_a_replay_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "check",
+        "check-ring",
+        "--seeds",
+        "1..3",
+        "--set",
+        "protocol=\"relaxed_ring\"",
+        "--set",
+        "protocol_params.canary_keep_range_on_join=true",
+        "--set",
+        "detector.false_suspicions_per_link_per_hour=0",
+    ];
+    let output = overlaysim(&args, dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("safety: lookup consistency"), "{text}");
+    assert!(text.contains("replay: overlaysim check check-ring --seeds 1 --set"), "{text}");
+    assert!(stderr(&output).contains("seeds failed the check"));
+}
+
+#[test]
+fn a_ring_that_cannot_merge_fails_liveness_and_names_what_is_pending() {
+    // Chord without the merge layer never rejoins two rings after a
+    // partition: liveness must fail and say which pointers are wrong.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("split.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"split\"\nprotocol = \"chord\"\nduration_s = 60\n[nodes]\ninitial = 16\n\
+         [[events]]\nat_s = 5\nkind = \"partition\"\ngroups = 2\n\
+         [[events]]\nat_s = 20\nkind = \"stop_faults\"\n",
+    )
+    .unwrap();
+    let file = scenario.to_str().unwrap();
+    let output = overlaysim(&["check", file, "--seeds", "1"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("liveness: no perfect ring"), "{text}");
+    assert!(text.contains("has successor"), "the pending pointers are named: {text}");
+}
+
+#[test]
+fn swarm_knobs_come_from_the_seed_and_cover_every_combination() {
+    assert_eq!(Knobs::draw(7, 60.0), Knobs::draw(7, 60.0));
+    assert_ne!(Knobs::draw(7, 60.0), Knobs::draw(8, 60.0));
+    let mut combinations = BTreeSet::new();
+    for seed in 1..=300 {
+        let knobs = Knobs::draw(seed, 60.0);
+        if let Some(flapping) = knobs.partitions {
+            assert!(flapping.first_s < 60.0 && flapping.cycles >= 1, "{knobs:?}");
+        }
+        if let Some((joins, crashes, leaves)) = knobs.churn {
+            let departures = crashes + leaves;
+            assert!(departures >= 0.5 * joins - 1e-9 && departures <= 1.2 * joins + 1e-9, "{knobs:?}");
+        }
+        combinations.insert((
+            knobs.loss.is_some(),
+            knobs.churn.is_some(),
+            knobs.false_suspicions.is_some(),
+            knobs.partitions.is_some(),
+        ));
+    }
+    assert_eq!(combinations.len(), 16, "every on/off mix of the four faults is drawn");
+}
+
+#[test]
+fn bad_check_input_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (&["check", "check-ring", "--converge-within", "90"], "must leave --converge-within"),
+        (&["check", "quickstart", "--swarm"], "needs a `stop_faults` event"),
+        (&["check", "check-ring", "--seeds", "9..1"], "--seeds"),
+    ];
+    for (args, expected) in cases {
+        let output = overlaysim(args, dir.path());
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
+    }
+}

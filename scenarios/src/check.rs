@@ -31,6 +31,34 @@ pub struct CheckSettings {
     /// One perfect ring with no inconsistent key within this many seconds
     /// of the last `stop_faults`.
     pub converge_within_s: f64,
+    /// Record the fault schedule (for shrinking).
+    pub record: bool,
+}
+
+/// A run's faults as they happened, as explicit events by ring identifier:
+/// replayed by a scenario with `nodes.ids` and these events, and no
+/// random fault process.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recorded {
+    pub initial_ids: Vec<sim_core::RingId>,
+    pub events: Vec<crate::config::EventSpec>,
+}
+
+/// Turns the engine's fault records into events.
+pub fn record_events(log: Vec<sim_core::FaultRecord>, into: &mut Vec<crate::config::EventSpec>) {
+    use crate::config::EventSpec;
+    use sim_core::FaultRecord;
+    for record in log {
+        let (at, action) = match record {
+            FaultRecord::Join { at, id, contact } => (at, EventAction::JoinIds { ids: vec![id], via: contact }),
+            FaultRecord::Crash { at, id } => (at, EventAction::CrashIds { ids: vec![id] }),
+            FaultRecord::Leave { at, id } => (at, EventAction::LeaveIds { ids: vec![id] }),
+            FaultRecord::FalseSuspicion { at, watcher, peer, lasts } => {
+                (at, EventAction::Suspect { watcher, peer, lasts_ms: lasts.as_secs_f64() * 1000.0 })
+            }
+        };
+        into.push(EventSpec { at_s: at.as_secs_f64(), action });
+    }
 }
 
 /// A broken safety property.

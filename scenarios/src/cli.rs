@@ -83,6 +83,14 @@ struct CheckArgs {
     /// Override any key, as for `run`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Shrink the first failing seed: record its faults, reduce them by
+    /// delta debugging while the failure persists, and write the result as
+    /// a scenario file that replays it.
+    #[arg(long)]
+    shrink: bool,
+    /// Where the shrunk scenario goes [default: <name>-seed-<seed>-shrunk.toml].
+    #[arg(long, value_name = "FILE")]
+    shrink_out: Option<PathBuf>,
     /// Print every seed's fault mix and outcome, not only failures.
     #[arg(long, short)]
     verbose: bool,
@@ -1026,7 +1034,7 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
             args.file, base.duration_s, args.converge_within, stop
         )));
     }
-    let settings = CheckSettings { converge_within_s: args.converge_within };
+    let settings = CheckSettings { converge_within_s: args.converge_within, record: false };
     let jobs = default_jobs(args.jobs);
     let bar = crate::progress::RunsBar::new(seeds.len(), args.quiet || args.verbose);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().map_err(|e| Failure::other(e.into()))?;
@@ -1056,8 +1064,12 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
     let mut unconverged = 0usize;
     let mut converged_after: Vec<f64> = Vec::new();
     let mut events = 0u64;
+    let mut first_failure = None;
     for result in results {
         let (seed, knobs, outcome) = result?;
+        if !outcome.passed() && first_failure.is_none() {
+            first_failure = Some(seed);
+        }
         events += outcome.events;
         converged_after.extend(outcome.converged_after_s);
         let passed = outcome.passed();
@@ -1116,7 +1128,56 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
         );
     }
     if failed > 0 {
+        if args.shrink
+            && let Some(seed) = first_failure
+        {
+            shrink_seed(&args, &base, seed, stop_s, settings)?;
+        }
         return Err(Failure { status: 1, message: format!("{failed} of {} seeds failed the check", seeds.len()) });
     }
+    Ok(())
+}
+
+/// `check --shrink`: shrinks one failing seed and writes the scenario.
+fn shrink_seed(
+    args: &CheckArgs,
+    base: &Scenario,
+    seed: u64,
+    stop_s: Option<f64>,
+    settings: crate::check::CheckSettings,
+) -> Result<(), Failure> {
+    let base_text = if Path::new(&args.file).exists() {
+        std::fs::read_to_string(&args.file).map_err(|e| Failure::input(format!("{}: cannot read: {e}", args.file)))?
+    } else {
+        library::builtin(&args.file).unwrap_or_default().to_string()
+    };
+    let mut scenario = base.clone();
+    scenario.seed = seed;
+    if let (true, Some(stop)) = (args.swarm, stop_s) {
+        crate::check::Knobs::draw(seed, stop).apply(&mut scenario, stop);
+    }
+    let shrunk = crate::shrink::shrink(&base_text, &args.overrides, &scenario, settings)?;
+    let out =
+        args.shrink_out.clone().unwrap_or_else(|| PathBuf::from(format!("{}-seed-{seed}-shrunk.toml", base.name)));
+    write_atomic(&out, shrunk.text.as_bytes()).map_err(Failure::other)?;
+    println!(
+        "shrunk seed {seed} ({}): {} → {} events, {} → {} initial nodes, {} s run, {} runs; wrote {}",
+        shrunk.signature.describe(),
+        shrunk.events_before,
+        shrunk.events_after,
+        shrunk.nodes_before,
+        shrunk.nodes_after,
+        shrunk.duration_s,
+        shrunk.runs,
+        out.display()
+    );
+    if let Some(violation) = &shrunk.replayed.violation {
+        println!("  replayed: {} at {:.6} s: {}", violation.property, violation.at.as_secs_f64(), violation.detail);
+    }
+    let mut replay = format!("overlaysim check {} --seeds {seed}", out.display());
+    if args.converge_within != 30.0 {
+        replay.push_str(&format!(" --converge-within {}", args.converge_within));
+    }
+    println!("  replay: {replay}");
     Ok(())
 }

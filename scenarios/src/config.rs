@@ -27,7 +27,7 @@ use serde::Deserialize;
 use sim_core::churn::{ChurnConfig, SessionTime};
 use sim_core::detector::DetectorConfig;
 use sim_core::network::{Latency, NetworkConfig};
-use sim_core::{IdSpace, SimConfig, SimTime};
+use sim_core::{IdSpace, RingId, SimConfig, SimTime};
 
 pub use overrides::apply_override;
 
@@ -203,6 +203,10 @@ pub struct Nodes {
     /// contact, and again every `rejoin_after_s` while it stays so; the
     /// alone member needs `[merge]` to use it. > 0 [none: no service].
     pub rejoin_after_s: Option<f64>,
+    /// `ids`: the initial nodes' ring identifiers, as strings ("0x…" or
+    /// decimal), `initial` of them (ideal bootstrap only; a recorded
+    /// schedule replayed) [drawn from the seed].
+    pub ids: Option<Vec<RingId>>,
 }
 
 /// A joiner's contact (`nodes.join_via`).
@@ -559,6 +563,40 @@ pub enum EventAction {
     StartStabilization,
     /// `stop_churn`: stop the Poisson churn processes.
     StopChurn,
+    /// `crash_ids`: crash the live nodes at these ring identifiers (a
+    /// recorded schedule replayed; missing ones are skipped).
+    CrashIds {
+        /// `ids`: ring identifiers, as strings ("0x…" or decimal).
+        ids: Vec<RingId>,
+    },
+    /// `leave_ids`: the live nodes at these identifiers leave gracefully.
+    LeaveIds {
+        /// `ids`: ring identifiers.
+        ids: Vec<RingId>,
+    },
+    /// `join_ids`: new nodes join at these identifiers, through `via` if it
+    /// is a live member, else through a random member.
+    JoinIds {
+        /// `ids`: ring identifiers.
+        ids: Vec<RingId>,
+        /// `via`: the contact's ring identifier [a random member].
+        via: Option<RingId>,
+    },
+    /// `partition_ids`: list k (by ring identifier) is group k + 1, every
+    /// other node group 0.
+    PartitionIds {
+        /// `lists`: lists of ring identifiers.
+        lists: Vec<Vec<RingId>>,
+    },
+    /// `suspect`: `watcher` falsely suspects `peer` for `lasts_ms`.
+    Suspect {
+        /// `watcher`: a ring identifier.
+        watcher: RingId,
+        /// `peer`: a ring identifier.
+        peer: RingId,
+        /// `lasts_ms`, > 0.
+        lasts_ms: f64,
+    },
     /// `stop_faults`: every fault stops: churn, message loss, false
     /// suspicions, partitions (healed). `overlaysim check` expects
     /// convergence within `--converge-within` seconds of the last one.
@@ -581,6 +619,11 @@ impl EventAction {
             EventAction::StartStabilization => "start_stabilization",
             EventAction::StopChurn => "stop_churn",
             EventAction::StopFaults => "stop_faults",
+            EventAction::CrashIds { .. } => "crash_ids",
+            EventAction::LeaveIds { .. } => "leave_ids",
+            EventAction::JoinIds { .. } => "join_ids",
+            EventAction::PartitionIds { .. } => "partition_ids",
+            EventAction::Suspect { .. } => "suspect",
             EventAction::Kick { .. } => "kick",
         }
     }

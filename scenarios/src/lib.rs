@@ -16,5 +16,6 @@ pub mod output;
 pub mod plots;
 pub mod progress;
 pub mod runner;
+pub mod shrink;
 pub mod snapshot;
 pub mod sweep;

@@ -54,6 +54,8 @@ pub struct RunResult {
     pub snapshot: Option<reports::ring::RingPicture>,
     /// What the online checks found, when the scenario asked for them.
     pub check: Option<crate::check::CheckOutcome>,
+    /// The fault schedule, when the checks asked to record it.
+    pub recorded: Option<crate::check::Recorded>,
 }
 
 /// Wall-clock performance: the one output that differs between two runs.
@@ -215,7 +217,10 @@ pub fn run<P: RingProtocol>(
     let initial = scenario.nodes.initial as usize;
     match scenario.nodes.bootstrap {
         Bootstrap::Ideal => {
-            let mut ids = sim.draw_ring_ids(initial);
+            let mut ids = match &scenario.nodes.ids {
+                Some(ids) => ids.clone(),
+                None => sim.draw_ring_ids(initial),
+            };
             ids.sort_unstable();
             let base = sim.next_node_id().0;
             let ring: Vec<Peer> =
@@ -308,6 +313,10 @@ pub fn run<P: RingProtocol>(
     let mut inconsistent_max: f64 = 0.0;
 
     let mut monitor = scenario.check.map(|settings| Monitor::new(scenario, settings));
+    let mut recorded = scenario.check.filter(|c| c.record).map(|_| {
+        sim.record_faults();
+        crate::check::Recorded { initial_ids: sim.ring().keys().copied().collect(), events: Vec::new() }
+    });
     if let Some(monitor) = &mut monitor {
         monitor.rescan(&sim);
     }
@@ -357,7 +366,30 @@ pub fn run<P: RingProtocol>(
                         }
                     }
                     Action::Event(action) => {
+                        if let Some(recorded) = &mut recorded {
+                            crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
+                        }
                         perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng);
+                        if let Some(recorded) = &mut recorded {
+                            crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
+                            let explicit = match &action {
+                                EventAction::Partition { .. } | EventAction::PartitionIds { .. } => {
+                                    Some(partition_by_ids(&sim))
+                                }
+                                EventAction::Crash { .. }
+                                | EventAction::CrashFraction { .. }
+                                | EventAction::Leave { .. }
+                                | EventAction::Join { .. }
+                                | EventAction::CrashIds { .. }
+                                | EventAction::LeaveIds { .. }
+                                | EventAction::JoinIds { .. }
+                                | EventAction::Suspect { .. } => None,
+                                other => Some(other.clone()),
+                            };
+                            if let Some(action) = explicit {
+                                recorded.events.push(crate::config::EventSpec { at_s: at.as_secs_f64(), action });
+                            }
+                        }
                         if let Some(monitor) = &mut monitor {
                             monitor.on_action(&sim, &action);
                         }
@@ -646,7 +678,10 @@ pub fn run<P: RingProtocol>(
         event_bytes: Simulation::<P>::event_bytes(),
     };
     let check = monitor.map(|monitor| monitor.finish(&sim));
-    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot, check }
+    if let Some(recorded) = &mut recorded {
+        crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
+    }
+    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot, check, recorded }
 }
 
 /// The order of a ring of `n` nodes (indices in id order) whose successor
@@ -878,6 +913,41 @@ fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: 
         EventAction::StopStabilization => P::control(sim.protocol_config_mut(), Control::StopStabilization),
         EventAction::StartStabilization => P::control(sim.protocol_config_mut(), Control::StartStabilization),
         EventAction::StopChurn => sim.stop_churn(),
+        EventAction::CrashIds { ids } => {
+            for node in nodes_at(sim, ids) {
+                sim.crash(node);
+            }
+        }
+        EventAction::LeaveIds { ids } => {
+            for node in nodes_at(sim, ids) {
+                sim.leave(node);
+            }
+        }
+        EventAction::JoinIds { ids, via } => {
+            for &id in ids {
+                if !sim.ring().contains_key(&id) {
+                    let named = via
+                        .and_then(|v| sim.ring().get(&v).copied())
+                        .filter(|&c| sim.node(c).is_some_and(|p| p.is_member()));
+                    let contact = named.or_else(|| sim.random_alive(contact_rng, |p| p.is_member()));
+                    sim.spawn_at(id, contact.map(|c| sim.peer(c)));
+                }
+            }
+        }
+        EventAction::PartitionIds { lists } => {
+            let mut by_node: Vec<u16> = vec![0; sim.arena_len()];
+            for (k, list) in lists.iter().enumerate() {
+                for node in nodes_at(sim, list) {
+                    by_node[node.index()] = k as u16 + 1;
+                }
+            }
+            sim.partition(lists.len() as u16 + 1, |node, _| by_node.get(node.index()).copied().unwrap_or(0));
+        }
+        &EventAction::Suspect { watcher, peer, lasts_ms } => {
+            if let (Some(&w), Some(&p)) = (sim.ring().get(&watcher), sim.ring().get(&peer)) {
+                sim.suspect(w, p, SimTime::from_millis_f64(lasts_ms).max(SimTime(1)));
+            }
+        }
         EventAction::StopFaults => {
             sim.stop_churn();
             sim.set_loss(0.0);
@@ -885,6 +955,27 @@ fn perform<P: RingProtocol>(sim: &mut Simulation<P>, action: &EventAction, rng: 
             sim.heal();
         }
     }
+}
+
+/// The live nodes at these ring identifiers (absent ones skipped).
+fn nodes_at<P: Protocol>(sim: &Simulation<P>, ids: &[RingId]) -> Vec<NodeId> {
+    ids.iter().filter_map(|id| sim.ring().get(id).copied()).collect()
+}
+
+/// The groups a partition put live nodes in, by ring identifier: the
+/// explicit `partition_ids` that replays it.
+fn partition_by_ids<P: Protocol>(sim: &Simulation<P>) -> EventAction {
+    let mut lists: Vec<Vec<RingId>> = Vec::new();
+    for (&id, &node) in sim.ring() {
+        let group = sim.network().group(node) as usize;
+        if group > 0 {
+            if lists.len() < group {
+                lists.resize(group, Vec::new());
+            }
+            lists[group - 1].push(id);
+        }
+    }
+    EventAction::PartitionIds { lists }
 }
 
 /// Current resident memory in KiB (Linux), for bytes per node.

@@ -20,5 +20,5 @@ pub mod trace;
 pub use id::{IdSpace, NodeId, Peer, RingId};
 pub use protocol::{Ctx, Effect, Message, Protocol};
 pub use rng::{Draw, NodeRng, Purpose, Stream};
-pub use sim::{SimConfig, SimCounters, Simulation};
+pub use sim::{FaultRecord, SimConfig, SimCounters, Simulation};
 pub use time::SimTime;

@@ -64,6 +64,16 @@ struct Slot<P: Protocol> {
     alive_position: u32,
 }
 
+/// One fault as it happened, by ring identifier (stable when other faults
+/// are removed): what `overlaysim check --shrink` replays and reduces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultRecord {
+    Join { at: SimTime, id: RingId, contact: Option<RingId> },
+    Crash { at: SimTime, id: RingId },
+    Leave { at: SimTime, id: RingId },
+    FalseSuspicion { at: SimTime, watcher: RingId, peer: RingId, lasts: SimTime },
+}
+
 /// Engine-wide counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimCounters {
@@ -105,6 +115,7 @@ pub struct Simulation<P: Protocol> {
     trace: Option<TraceWriter>,
     last_delivery: Option<(NodeId, NodeId)>,
     last_dispatched: Option<NodeId>,
+    fault_log: Option<Vec<FaultRecord>>,
 }
 
 impl<P: Protocol> Simulation<P> {
@@ -136,6 +147,7 @@ impl<P: Protocol> Simulation<P> {
             trace: None,
             last_delivery: None,
             last_dispatched: None,
+            fault_log: None,
         };
         for kind in [ChurnKind::Join, ChurnKind::Crash, ChurnKind::Leave] {
             if let Some(gap) = sim.churn.next_in(kind, &mut sim.churn_rng) {
@@ -322,8 +334,14 @@ impl<P: Protocol> Simulation<P> {
     /// group.
     pub fn spawn(&mut self, contact: Option<NodeId>) -> NodeId {
         let id = self.draw_ring_ids(1)[0];
-        let contact_peer = contact.map(|c| self.peer(c));
-        let group = contact.map_or(0, |c| self.network.group(c));
+        self.spawn_at(id, contact.map(|c| self.peer(c)))
+    }
+
+    /// A new node joins through `contact` at a given identifier (which must
+    /// be free).
+    pub fn spawn_at(&mut self, id: RingId, contact_peer: Option<Peer>) -> NodeId {
+        let group = contact_peer.map_or(0, |c| self.network.group(c.node));
+        self.log_fault(FaultRecord::Join { at: self.now, id, contact: contact_peer.map(|c| c.id) });
         self.spawn_with(id, group, |me, config| P::create(me, contact_peer, config))
     }
 
@@ -333,6 +351,7 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         self.record(TraceKind::Crash, node, None, None);
+        self.log_fault(FaultRecord::Crash { at: self.now, id: self.peer(node).id });
         self.counters.crashes += 1;
         self.kill(node);
     }
@@ -343,6 +362,7 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         self.record(TraceKind::Leave, node, None, None);
+        self.log_fault(FaultRecord::Leave { at: self.now, id: self.peer(node).id });
         self.counters.leaves += 1;
         self.dispatch(node, |state, ctx| state.on_leave(ctx));
         self.kill(node);
@@ -394,7 +414,13 @@ impl<P: Protocol> Simulation<P> {
         }
         self.fire_suspect(watcher, peer, Cause::False);
         self.queue.push(self.now + lasts, Event::Alive { watcher, peer });
+        self.log_false_suspicion(watcher, peer, lasts);
         true
+    }
+
+    fn log_false_suspicion(&mut self, watcher: NodeId, peer: NodeId, lasts: SimTime) {
+        let (watcher, peer) = (self.peer(watcher).id, self.peer(peer).id);
+        self.log_fault(FaultRecord::FalseSuspicion { at: self.now, watcher, peer, lasts });
     }
 
     /// Stops every churn process and session departure from now on.
@@ -459,6 +485,22 @@ impl<P: Protocol> Simulation<P> {
     /// delivered one.
     pub fn last_delivery(&self) -> Option<(NodeId, NodeId)> {
         self.last_delivery
+    }
+
+    /// Starts recording every join, crash, leave and false suspicion.
+    pub fn record_faults(&mut self) {
+        self.fault_log.get_or_insert_with(Vec::new);
+    }
+
+    /// The faults recorded so far (empty unless recording).
+    pub fn take_fault_log(&mut self) -> Vec<FaultRecord> {
+        self.fault_log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn log_fault(&mut self, record: FaultRecord) {
+        if let Some(log) = self.fault_log.as_mut() {
+            log.push(record);
+        }
     }
 
     /// The node whose handler the last step ran, if it ran one: the only
@@ -559,6 +601,7 @@ impl<P: Protocol> Simulation<P> {
             let lasts = SimTime::from_secs_f64(self.detector_rng.exponential(duration)).max(SimTime(1));
             self.fire_suspect(watcher, peer, Cause::False);
             self.queue.push(self.now + lasts, Event::Alive { watcher, peer });
+            self.log_false_suspicion(watcher, peer, lasts);
         }
         self.draw_false_suspicion();
     }

@@ -3,15 +3,15 @@
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
-use sim_core::IdSpace;
 use sim_core::churn::SessionTime;
 use sim_core::network::Latency;
+use sim_core::{IdSpace, RingId};
 
 use super::path::KeyPath;
 use super::raw::{
     EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFlapping,
-    RawFraction, RawIdSpace, RawKick, RawLoss, RawMean, RawMerge, RawPalta, RawPartition, RawRelaxedRing, RawScenario,
-    RawShapeScale, RawTable, RawUniform, SessionKind,
+    RawFraction, RawIdLists, RawIdSpace, RawIds, RawKick, RawLoss, RawMean, RawMerge, RawPalta, RawPartition,
+    RawRelaxedRing, RawScenario, RawShapeScale, RawSuspect, RawTable, RawUniform, SessionKind,
 };
 use super::{
     AssignName, Bootstrap, ChordParams, ChurnSpec, DetectorSpec, DksParams, EventAction, EventSpec, JoinVia, MergeSpec,
@@ -58,7 +58,28 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         loops: int_or(&path.key("loops"), raw.nodes.loops, 1, 1, 16)?,
         rings: int_or(&path.key("rings"), raw.nodes.rings, 1, 1, 64)?,
         rejoin_after_s: raw.nodes.rejoin_after_s.map(|v| positive(&path.key("rejoin_after_s"), v)).transpose()?,
+        ids: raw.nodes.ids.map(|ids| ring_ids(&path.key("ids"), ids)).transpose()?,
     };
+    if let Some(ids) = &nodes.ids {
+        if ids.len() != nodes.initial as usize {
+            return Err(Problem::at_key(
+                path.key("ids"),
+                format!("must list `initial` ({}) identifiers, got {}", nodes.initial, ids.len()),
+            ));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != ids.len() {
+            return Err(Problem::at_key(path.key("ids"), "identifiers must be distinct"));
+        }
+        if nodes.bootstrap != Bootstrap::Ideal || nodes.loops > 1 || nodes.rings > 1 {
+            return Err(Problem::at_key(
+                path.key("ids"),
+                "explicit identifiers need bootstrap = \"ideal\", one ring, no loops",
+            ));
+        }
+    }
     if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
         return Err(Problem::at_key(path.key("rings"), "rings built apart need bootstrap = \"ideal\""));
     }
@@ -498,6 +519,41 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Vec<
         EventKind::StartStabilization => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StartStabilization),
         EventKind::StopChurn => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopChurn),
         EventKind::StopFaults => (decode::<RawAt>(rest, path, also)?.at_s, EventAction::StopFaults),
+        EventKind::CrashIds | EventKind::LeaveIds | EventKind::JoinIds => {
+            let raw: RawIds = decode(rest, path, also)?;
+            let ids = ring_ids(&path.key("ids"), raw.ids)?;
+            let via = raw.via.map(|v| ring_id(&path.key("via"), &v)).transpose()?;
+            if via.is_some() && !matches!(kind, EventKind::JoinIds) {
+                return Err(Problem::at_key(path.key("via"), "only join_ids takes a contact"));
+            }
+            let action = match kind {
+                EventKind::CrashIds => EventAction::CrashIds { ids },
+                EventKind::LeaveIds => EventAction::LeaveIds { ids },
+                _ => EventAction::JoinIds { ids, via },
+            };
+            (raw.at_s, action)
+        }
+        EventKind::PartitionIds => {
+            let raw: RawIdLists = decode(rest, path, also)?;
+            let at = path.key("lists");
+            let lists = raw
+                .lists
+                .into_iter()
+                .enumerate()
+                .map(|(k, list)| ring_ids(&at.index(k), list))
+                .collect::<Result<Vec<_>>>()?;
+            if lists.is_empty() || lists.len() > 63 {
+                return Err(Problem::at_key(at, format!("must hold 1..=63 lists, got {}", lists.len())));
+            }
+            (raw.at_s, EventAction::PartitionIds { lists })
+        }
+        EventKind::Suspect => {
+            let raw: RawSuspect = decode(rest, path, also)?;
+            let watcher = ring_id(&path.key("watcher"), &raw.watcher)?;
+            let peer = ring_id(&path.key("peer"), &raw.peer)?;
+            let lasts_ms = positive(&path.key("lasts_ms"), raw.lasts_ms)?;
+            (raw.at_s, EventAction::Suspect { watcher, peer, lasts_ms })
+        }
     };
     let at_path = path.key("at_s");
     let at_s = non_negative(&at_path, at_s)?;
@@ -661,4 +717,20 @@ fn int<T: TryFrom<i64>>(path: &KeyPath, v: Int, lo: i64, hi: i64) -> Result<T> {
         return Err(out_of_range());
     }
     T::try_from(v.0).map_err(|_| out_of_range())
+}
+
+/// A ring identifier written as a string: "0x" and hexadecimal, or decimal
+/// (TOML integers stop at 2^63).
+pub fn ring_id(path: &KeyPath, text: &str) -> Result<RingId> {
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse::<u64>(),
+    };
+    parsed.map(RingId).map_err(|_| {
+        Problem::at_key(path.clone(), format!("expected a ring identifier (\"0x…\" or decimal), got {text:?}"))
+    })
+}
+
+fn ring_ids(path: &KeyPath, texts: Vec<String>) -> Result<Vec<RingId>> {
+    texts.iter().enumerate().map(|(k, text)| ring_id(&path.index(k), text)).collect()
 }

@@ -107,6 +107,7 @@ pub(super) struct RawNodes {
     pub(super) loops: Option<Int>,
     pub(super) rings: Option<Int>,
     pub(super) rejoin_after_s: Option<f64>,
+    pub(super) ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,6 +271,11 @@ pub(super) enum EventKind {
     StopChurn,
     StopFaults,
     Flapping,
+    CrashIds,
+    LeaveIds,
+    JoinIds,
+    PartitionIds,
+    Suspect,
     Kick,
 }
 
@@ -291,6 +297,30 @@ pub(super) struct RawFraction {
 pub(super) struct RawCount {
     pub(super) at_s: f64,
     pub(super) count: Int,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIds {
+    pub(super) at_s: f64,
+    pub(super) ids: Vec<String>,
+    pub(super) via: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIdLists {
+    pub(super) at_s: f64,
+    pub(super) lists: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSuspect {
+    pub(super) at_s: f64,
+    pub(super) watcher: String,
+    pub(super) peer: String,
+    pub(super) lasts_ms: f64,
 }
 
 #[derive(Debug, Deserialize)]

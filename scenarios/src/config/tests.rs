@@ -172,6 +172,7 @@ fn a_full_file_reads_every_key() {
             loops: 1,
             rings: 1,
             rejoin_after_s: None,
+            ids: None,
         }
     );
     assert_eq!(s.id_space(), IdSpace::bits(16));
@@ -253,6 +254,7 @@ fn defaults_fill_a_minimal_file() {
             loops: 1,
             rings: 1,
             rejoin_after_s: None,
+            ids: None,
         }
     );
     assert_eq!(s.id_space(), IdSpace::full());
@@ -333,7 +335,7 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
     let e = err("name = \"x\"\nprotocol = \"chord\"\nduration_s = 5\n[nodes]\nintial = 1\n");
     assert_eq!(
         e,
-        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s)"
+        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
     );
     // Nested inline table, with the column.
     let e = err(&minimal_plus("[network]\nlatency = { kind = \"constant\", ms = 1, mx = 2 }\n"));
@@ -481,7 +483,7 @@ fn type_errors_point_at_the_value() {
     let e = err(&minimal_plus("churn = 5\n"));
     assert_eq!(
         e,
-        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s)"
+        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
     );
     let e = err(&format!("churn = 5\n{MINIMAL}"));
     assert_eq!(e, "test.toml:1:9: churn: invalid type: integer `5`, expected a table");
@@ -554,7 +556,7 @@ fn load_reads_files_and_reports_unreadable_ones() {
     assert_eq!(
         e.message,
         format!(
-            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s)",
+            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)",
             path.display()
         )
     );
@@ -618,7 +620,7 @@ fn bad_set_values_name_the_set_argument() {
     );
     assert_eq!(
         err_with(MINIMAL, &["nodes.intial=5"]),
-        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s)"
+        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
     );
     assert_eq!(
         err_with(MINIMAL, &["protocol=kademlia"]),

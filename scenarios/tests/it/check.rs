@@ -9,6 +9,23 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `check check-ring` on the relaxed ring with the planted bug, and no
+/// false suspicions (which would lift its consistency claim), plus `extra`.
+fn canary<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "check",
+        "check-ring",
+        "--set",
+        "protocol=\"relaxed_ring\"",
+        "--set",
+        "protocol_params.canary_keep_range_on_join=true",
+        "--set",
+        "detector.false_suspicions_per_link_per_hour=0",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
 fn swarm_seeds_pass_for_chord_and_the_relaxed_ring_and_print_nothing_but_the_summary() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,19 +45,7 @@ fn swarm_seeds_pass_for_chord_and_the_relaxed_ring_and_print_nothing_but_the_sum
 #[test]
 fn the_canary_is_caught_with_its_seed_its_property_and_a_replay_command() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "check",
-        "check-ring",
-        "--seeds",
-        "1..3",
-        "--set",
-        "protocol=\"relaxed_ring\"",
-        "--set",
-        "protocol_params.canary_keep_range_on_join=true",
-        "--set",
-        "detector.false_suspicions_per_link_per_hour=0",
-    ];
-    let output = overlaysim(&args, dir.path());
+    let output = overlaysim(&canary(&["--seeds", "1..3"]), dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("safety: lookup consistency"), "{text}");
@@ -105,5 +110,61 @@ fn bad_check_input_exits_2_naming_the_problem() {
         let output = overlaysim(args, dir.path());
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
         assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn the_canary_is_shrunk_to_a_handful_of_events_in_a_file_that_replays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("canary.toml");
+    let output =
+        overlaysim(&canary(&["--seeds", "1..2", "--shrink", "--shrink-out", out.to_str().unwrap()]), dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("shrunk seed 1 (safety: lookup consistency)"), "{text}");
+    let scenario = std::fs::read_to_string(&out).expect("the shrunk scenario is written");
+    // The planted bug needs one join into a ring: a handful of events and
+    // nodes, not the seed's dozens.
+    let events = scenario.matches("[[events]]").count();
+    assert!((1..=3).contains(&events), "{events} events:\n{scenario}");
+    let initial: usize = scenario
+        .lines()
+        .find_map(|l| l.strip_prefix("initial = "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("nodes.initial");
+    assert!(initial <= 4, "{initial} initial nodes:\n{scenario}");
+    assert!(scenario.contains("canary_keep_range_on_join = true"), "the override is kept:\n{scenario}");
+    assert!(!scenario.contains("joins_per_s") && scenario.contains("false_suspicions_per_link_per_hour = 0"));
+    // The file alone replays the failure.
+    let replay = overlaysim(&["check", out.to_str().unwrap(), "--seeds", "1"], dir.path());
+    assert_eq!(replay.status.code(), Some(1), "{}", stderr(&replay));
+    assert!(stdout(&replay).contains("safety: lookup consistency"), "{}", stdout(&replay));
+}
+
+#[test]
+fn explicit_schedules_are_validated_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[nodes]\ninitial = 2\nids = [\"0x1\"]\n", "nodes.ids", "must list `initial` (2)"),
+        ("[nodes]\ninitial = 2\nids = [\"0x1\", \"0x1\"]\n", "nodes.ids", "distinct"),
+        ("[nodes]\ninitial = 1\nids = [\"zz\"]\n", "nodes.ids[0]", "expected a ring identifier"),
+        (
+            "[nodes]\ninitial = 2\n[[events]]\nat_s = 1\nkind = \"crash_ids\"\nids = [\"0x1\"]\nvia = \"0x2\"\n",
+            "events[0].via",
+            "only join_ids",
+        ),
+        (
+            "[nodes]\ninitial = 2\n[[events]]\nat_s = 1\nkind = \"suspect\"\nwatcher = \"1\"\npeer = \"2\"\nlasts_ms = 0\n",
+            "events[0].lasts_ms",
+            "",
+        ),
+    ];
+    for (body, key, expected) in cases {
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, format!("name = \"bad\"\nprotocol = \"chord\"\nduration_s = 10\n{body}")).unwrap();
+        let output = overlaysim(&["run", file.to_str().unwrap(), "--quiet"], dir.path());
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{body}: {message}");
+        assert!(message.contains("bad.toml:") && message.contains(key) && message.contains(expected), "{message}");
     }
 }

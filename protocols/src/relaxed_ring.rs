@@ -37,6 +37,10 @@
 //! any joiner keeps a predecessor a fix brought if it is closer than the
 //! one `join_ok` names.
 //!
+//! A peer hinted by one it no longer points to answers `pred_no_more` again:
+//! the first may have been lost, and a stale predlist entry must not become
+//! a predecessor later.
+//!
 //! If j cannot reach p (a non-transitive link), p keeps r as successor
 //! while r's predecessor is j: j sits in a *branch* rooted at r, and r's
 //! predlist keeps both p and j. If r hears no `pred_no_more` within
@@ -294,6 +298,10 @@ pub struct RelaxedRing {
     pred_list: SmallVec<[Peer; 2]>,
     /// Peers suspected and not yet cleared by `alive`.
     crashed: SmallVec<[Peer; 4]>,
+    /// Old predecessors whose `pred_no_more` a join still waits for (each
+    /// with a `HintCheck` armed): their branch is a join in progress, not
+    /// one to tidy.
+    awaiting_ack: SmallVec<[NodeId; 2]>,
     fingers: FingerTable,
     watched: SmallVec<[NodeId; 8]>,
     pending: Vec<Pending>,
@@ -530,6 +538,9 @@ impl RelaxedRing {
             self.add_pred(space, old);
             if ctx.config.hint_after > SimTime::ZERO {
                 ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer: old.node });
+                if !self.awaiting_ack.contains(&old.node) {
+                    self.awaiting_ack.push(old.node);
+                }
             }
         }
         if !ctx.config.canary_keep_range_on_join {
@@ -728,6 +739,7 @@ impl Protocol for RelaxedRing {
             successors: Arc::from([me].as_slice()),
             pred_list: SmallVec::new(),
             crashed: SmallVec::new(),
+            awaiting_ack: SmallVec::new(),
             fingers: FingerTable::default(),
             watched: SmallVec::new(),
             pending: Vec::new(),
@@ -786,6 +798,7 @@ impl Protocol for RelaxedRing {
             RelaxedMessage::PredNoMore { old_pred } => {
                 self.pred_list.retain(|p| p.node != old_pred.node);
                 ctx.cancel_timer(RelaxedTimer::HintCheck { peer: old_pred.node });
+                self.awaiting_ack.retain(|n| *n != old_pred.node);
                 self.sync_watches(ctx);
             }
             RelaxedMessage::UpdSuccList { successors, counter } => {
@@ -809,7 +822,16 @@ impl Protocol for RelaxedRing {
                     self.sync_watches(ctx);
                 }
             }
-            RelaxedMessage::Hint { succ } => self.try_successor(ctx, succ),
+            RelaxedMessage::Hint { succ } => {
+                // A hint from a peer this one no longer points to: its
+                // `pred_no_more` was lost, and the stale predlist entry could
+                // later become that peer's predecessor over a live peer in
+                // between (found by `overlaysim check`, swarm seed 276).
+                if self.joined() && self.succ().node != from && from != self.me.node {
+                    ctx.send(from, RelaxedMessage::PredNoMore { old_pred: self.me });
+                }
+                self.try_successor(ctx, succ)
+            }
         }
     }
 
@@ -864,6 +886,7 @@ impl Protocol for RelaxedRing {
                 }
             }
             RelaxedTimer::HintCheck { peer } => {
+                self.awaiting_ack.retain(|n| *n != peer);
                 let still_branch = self.pred.is_some_and(|p| p.node != peer) && !self.is_crashed(peer);
                 if let Some(peer) = self.pred_list.iter().copied().find(|p| p.node == peer)
                     && still_branch
@@ -1078,11 +1101,19 @@ impl Mergeable for RelaxedRing {
     }
 
     /// Hints every live peer of the predlist other than the predecessor:
-    /// a branch left by a merge has no join's hint pending.
+    /// a branch left by a merge has no join's hint pending. A join still
+    /// waiting for its `pred_no_more` is left to its own hint: hinting its
+    /// old predecessor at once pointed it at a joiner that had not yet
+    /// joined, and if this peer then crashed the joiner never could (found
+    /// by `overlaysim check`, swarm seed 92).
     fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {
         let pred = self.pred.map(|p| p.node);
-        let branch: SmallVec<[Peer; 4]> =
-            self.pred_list.iter().copied().filter(|p| Some(p.node) != pred && !self.is_crashed(p.node)).collect();
+        let branch: SmallVec<[Peer; 4]> = self
+            .pred_list
+            .iter()
+            .copied()
+            .filter(|p| Some(p.node) != pred && !self.is_crashed(p.node) && !self.awaiting_ack.contains(&p.node))
+            .collect();
         for peer in branch {
             self.hint(ctx, peer);
         }

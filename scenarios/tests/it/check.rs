@@ -168,3 +168,31 @@ fn explicit_schedules_are_validated_with_file_line_and_key() {
         assert!(message.contains("bad.toml:") && message.contains(key) && message.contains(expected), "{message}");
     }
 }
+
+/// `check check-ring --seeds SEED --swarm` on the relaxed ring passes.
+fn relaxed_swarm_seed_passes(seed: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["check", "check-ring", "--seeds", seed, "--swarm", "--set", "protocol=\"relaxed_ring\""];
+    let output = overlaysim(&args, dir.path());
+    assert!(output.status.success(), "seed {seed}: {}", stdout(&output));
+}
+
+// Found by the swarm check: the merge layer's tidy hinted a join's old
+// predecessor towards a joiner whose join_ok was lost; the peer that
+// adopted the joiner then crashed, and the joiner, taken as successor but
+// never joined, could not join again. Tidy now leaves a join in progress
+// to its own hint.
+#[test]
+fn relaxed_ring_swarm_seed_92_a_joiner_is_not_made_successor_before_it_joined() {
+    relaxed_swarm_seed_passes("92");
+}
+
+// Found by the swarm check: a lost pred_no_more left a stale predlist
+// entry; when the predecessor crashed, the peer took that entry as its
+// predecessor over a live peer in between, and two peers claimed the same
+// keys. A peer hinted by one it no longer points to now repeats its
+// pred_no_more.
+#[test]
+fn relaxed_ring_swarm_seed_276_a_stale_predlist_entry_never_becomes_the_predecessor() {
+    relaxed_swarm_seed_passes("276");
+}

@@ -548,6 +548,9 @@ impl<P: Mergeable> RingView for Merging<P> {
     fn lookup_answers(&self) -> Option<crate::ring::LookupAnswers> {
         self.ring.lookup_answers()
     }
+    fn drops_suspected_successor(&self) -> bool {
+        self.ring.drops_suspected_successor()
+    }
 }
 
 impl<P: Mergeable> RingProtocol for Merging<P> {

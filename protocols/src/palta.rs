@@ -247,6 +247,11 @@ impl AroundRelaxedRing for Palta {
     fn relaxed_ring(&self) -> &RelaxedRing {
         &self.ring
     }
+    /// A mesh peer's ring pointers come from its member list, which may
+    /// still hold a suspected peer: only ring peers claim to drop it.
+    fn drops_suspected_successor(&self) -> bool {
+        !matches!(self.mode, Mode::Mesh { .. })
+    }
     /// Mesh connections plus the ring's own, counted once.
     fn connection_count(&self) -> usize {
         match &self.mode {
@@ -288,12 +293,6 @@ impl RingProtocol for Palta {
         "pred_no_more",
     ];
     const HINT_KINDS: &'static [&'static str] = RelaxedRing::HINT_KINDS;
-
-    /// PPL 2008 §5: joins never break lookup consistency (Theorem 1), nor
-    /// do crashes without false suspicions and partitions (Theorem 2).
-    fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
-        !faults.false_suspicions && !faults.partitions
-    }
 
     fn control(_config: &mut PaltaConfig, _control: Control) {}
 }

@@ -992,6 +992,10 @@ pub trait AroundRelaxedRing {
     fn connection_count(&self) -> usize {
         self.relaxed_ring().connections()
     }
+    /// See [`RingView::drops_suspected_successor`].
+    fn drops_suspected_successor(&self) -> bool {
+        true
+    }
 }
 
 impl<T: AroundRelaxedRing + Protocol> RingView for T {
@@ -1009,6 +1013,9 @@ impl<T: AroundRelaxedRing + Protocol> RingView for T {
     }
     fn connections(&self) -> usize {
         self.connection_count()
+    }
+    fn drops_suspected_successor(&self) -> bool {
+        AroundRelaxedRing::drops_suspected_successor(self)
     }
 }
 

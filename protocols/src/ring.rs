@@ -52,6 +52,12 @@ pub trait RingView: Protocol {
     fn lookup_answers(&self) -> Option<LookupAnswers> {
         self.claimed_range().map(|(from, to)| LookupAnswers { from, to, names: to })
     }
+    /// Whether the node claims never to keep as successor a peer its
+    /// failure detector suspects (every ring peer does; a PALTA mesh peer,
+    /// whose ring pointers are derived from its member list, does not).
+    fn drops_suspected_successor(&self) -> bool {
+        true
+    }
 }
 
 /// Keys (from, to] and the node (by ring id) a lookup for them ends at.

@@ -201,6 +201,7 @@ impl Monitor {
         }
         self.members[index] = member;
         if member
+            && state.drops_suspected_successor()
             && let Some(successor) = state.successor()
             && successor.node != node
             && sim.detector().is_suspected(node, successor.node)
@@ -296,6 +297,9 @@ pub fn pending<P: RingProtocol>(sim: &Simulation<P>) -> Vec<String> {
     lines
 }
 
+/// The fault kinds a swarm mix turns on or off.
+pub const FAULT_KINDS: &[&str] = &["loss", "churn", "false_suspicions", "partitions"];
+
 /// The fault mix a swarm seed draws: each kind of fault on or off, and its
 /// rate (swarm testing, Groce et al., ISSTA 2012: leaving some faults out
 /// of a run lets the others reach states they would otherwise mask).
@@ -351,6 +355,20 @@ impl Knobs {
             false_suspicions: suspicions_on.then_some(suspicions),
             partitions: partitions_on.then_some(Flapping { groups, first_s, down_s, up_s, cycles: cycles.min(room) }),
         }
+    }
+
+    /// The mix with these kinds (names from [`FAULT_KINDS`]) off.
+    pub fn without(mut self, kinds: &[String]) -> Knobs {
+        for kind in kinds {
+            match kind.as_str() {
+                "loss" => self.loss = None,
+                "churn" => self.churn = None,
+                "false_suspicions" => self.false_suspicions = None,
+                "partitions" => self.partitions = None,
+                _ => {}
+            }
+        }
+        self
     }
 
     /// Replaces the scenario's faults before `faults_stop_s` with this mix.

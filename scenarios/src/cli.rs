@@ -73,6 +73,10 @@ struct CheckArgs {
     /// scenario's.
     #[arg(long)]
     swarm: bool,
+    /// Fault kinds the swarm never turns on: loss, churn, false_suspicions,
+    /// partitions (e.g. partitions for a protocol that cannot merge rings).
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    swarm_without: Vec<String>,
     /// Runs at once [default: the number of cores].
     #[arg(long)]
     jobs: Option<usize>,
@@ -997,6 +1001,9 @@ fn check_replay(args: &CheckArgs, seed: u64) -> String {
     if args.swarm {
         replay.push_str(" --swarm");
     }
+    if !args.swarm_without.is_empty() {
+        replay.push_str(&format!(" --swarm-without {}", args.swarm_without.join(",")));
+    }
     if args.converge_within != 30.0 {
         replay.push_str(&format!(" --converge-within {}", args.converge_within));
     }
@@ -1034,6 +1041,14 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
             args.file, base.duration_s, args.converge_within, stop
         )));
     }
+    for kind in &args.swarm_without {
+        if !crate::check::FAULT_KINDS.contains(&kind.as_str()) {
+            return Err(Failure::input(format!(
+                "--swarm-without: unknown fault kind `{kind}` (expected {})",
+                crate::check::FAULT_KINDS.join(", ")
+            )));
+        }
+    }
     let settings = CheckSettings { converge_within_s: args.converge_within, record: false };
     let jobs = default_jobs(args.jobs);
     let bar = crate::progress::RunsBar::new(seeds.len(), args.quiet || args.verbose);
@@ -1046,7 +1061,8 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
                 let watch = crate::progress::Stopwatch::start();
                 let mut scenario = base.clone();
                 scenario.seed = seed;
-                let knobs = stop_s.filter(|_| args.swarm).map(|stop| Knobs::draw(seed, stop));
+                let knobs =
+                    stop_s.filter(|_| args.swarm).map(|stop| Knobs::draw(seed, stop).without(&args.swarm_without));
                 if let (Some(knobs), Some(stop)) = (&knobs, stop_s) {
                     knobs.apply(&mut scenario, stop);
                 }
@@ -1154,7 +1170,7 @@ fn shrink_seed(
     let mut scenario = base.clone();
     scenario.seed = seed;
     if let (true, Some(stop)) = (args.swarm, stop_s) {
-        crate::check::Knobs::draw(seed, stop).apply(&mut scenario, stop);
+        crate::check::Knobs::draw(seed, stop).without(&args.swarm_without).apply(&mut scenario, stop);
     }
     let shrunk = crate::shrink::shrink(&base_text, &args.overrides, &scenario, settings)?;
     let out =

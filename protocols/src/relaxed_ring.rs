@@ -302,6 +302,9 @@ pub struct RelaxedRing {
     /// with a `HintCheck` armed): their branch is a join in progress, not
     /// one to tidy.
     awaiting_ack: SmallVec<[NodeId; 2]>,
+    /// Predlist peers dropped on a suspicion: an `alive` puts them back
+    /// (a hint may still be pending for them).
+    dropped_preds: SmallVec<[NodeId; 2]>,
     fingers: FingerTable,
     watched: SmallVec<[NodeId; 8]>,
     pending: Vec<Pending>,
@@ -702,6 +705,12 @@ impl RelaxedRing {
             self.crashed.push(known);
         }
         self.fingers.remove(peer);
+        if self.pred_list.iter().any(|p| p.node == peer) && !self.dropped_preds.contains(&peer) {
+            if self.dropped_preds.len() == CRASHED_CAPACITY {
+                self.dropped_preds.remove(0);
+            }
+            self.dropped_preds.push(peer);
+        }
         self.pred_list.retain(|p| p.node != peer);
         let was_succ = self.succ().node == peer;
         if self.successors.iter().any(|p| p.node == peer) {
@@ -740,6 +749,7 @@ impl Protocol for RelaxedRing {
             pred_list: SmallVec::new(),
             crashed: SmallVec::new(),
             awaiting_ack: SmallVec::new(),
+            dropped_preds: SmallVec::new(),
             fingers: FingerTable::default(),
             watched: SmallVec::new(),
             pending: Vec::new(),
@@ -904,12 +914,22 @@ impl Protocol for RelaxedRing {
     fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
         let Some(index) = self.crashed.iter().position(|p| p.node == peer) else { return };
         let known = self.crashed.remove(index);
+        let was_behind = self.dropped_preds.contains(&peer);
+        self.dropped_preds.retain(|n| *n != peer);
         if self.pred.is_some_and(|p| p.node == peer) {
             self.add_pred(ctx.space, known);
         } else if self.pred.is_some_and(|p| ctx.space.in_open_open(known.id, p.id, self.me.id)) {
             // A predecessor wrongly given up while a farther peer took its
             // place (Theorem 3's exception): it is closer, so it is ours again.
             self.pred = Some(known);
+            self.add_pred(ctx.space, known);
+        } else if was_behind && self.awaiting_ack.contains(&peer) {
+            // Back in the predlist: a false suspicion must not cancel the
+            // hint a join left pending for it (found by `overlaysim check`,
+            // swarm seed 1133); if it no longer points here, the hint gets
+            // its `pred_no_more` back. Only then: another peer put back
+            // could later be taken as predecessor over a live one between
+            // (one merge-check seed in 1000 ended split).
             self.add_pred(ctx.space, known);
         }
         // A successor wrongly given up: take it back if it is closer.

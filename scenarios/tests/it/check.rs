@@ -196,3 +196,13 @@ fn relaxed_ring_swarm_seed_92_a_joiner_is_not_made_successor_before_it_joined() 
 fn relaxed_ring_swarm_seed_276_a_stale_predlist_entry_never_becomes_the_predecessor() {
     relaxed_swarm_seed_passes("276");
 }
+
+// Found by the swarm check: a joiner whose join_ok was lost got a repeated
+// one naming no predecessor, and waited for the hint its successor had
+// armed for the old predecessor; a false suspicion of that old predecessor
+// dropped it from the predlist, the hint found nobody, and the joiner was
+// never linked in. An `alive` now puts the peer back in the predlist.
+#[test]
+fn relaxed_ring_swarm_seed_1133_a_false_suspicion_does_not_cancel_a_pending_hint() {
+    relaxed_swarm_seed_passes("1133");
+}

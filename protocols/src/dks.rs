@@ -229,10 +229,9 @@ impl RingProtocol for Dks {
 
     const BUILD_KINDS: &'static [&'static str] = RelaxedRing::BUILD_KINDS;
 
-    /// PPL 2008 §5: joins never break lookup consistency (Theorem 1), nor
-    /// do crashes without false suspicions and partitions (Theorem 2).
+    /// As the relaxed ring's (PPL 2008 Theorems 1–3).
     fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
-        !faults.false_suspicions && !faults.partitions
+        RelaxedRing::claims_lookup_consistency(faults)
     }
 
     fn control(_config: &mut DksConfig, _control: Control) {}

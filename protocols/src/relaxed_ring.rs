@@ -1080,9 +1080,11 @@ impl RingProtocol for RelaxedRing {
     }
 
     /// PPL 2008 §5: joins never break lookup consistency (Theorem 1), nor
-    /// do crashes without false suspicions and partitions (Theorem 2).
+    /// do crashes without false suspicions and partitions (Theorem 2),
+    /// except a branch root's crash until the branch is repaired
+    /// (Theorem 3).
     fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
-        !faults.false_suspicions && !faults.partitions
+        !faults.false_suspicions && !faults.partitions && !faults.branch_root_crash
     }
 
     fn control(_config: &mut RelaxedRingConfig, _control: Control) {

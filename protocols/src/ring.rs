@@ -162,6 +162,10 @@ pub struct FaultHistory {
     /// Partitions, one-way cuts and blocked links (non-transitive
     /// connectivity).
     pub partitions: bool,
+    /// A branch root crashed or left, and the ring has not been one
+    /// perfect ring with consistent keys since (PPL 2008 Theorem 3's
+    /// temporary exception).
+    pub branch_root_crash: bool,
 }
 
 /// The candidate closest before `key` going clockwise from `me`: the

@@ -10,7 +10,8 @@
 //!   name different responsible nodes ([`protocols::ring::lookup_conflict`]),
 //!   checked only while the protocol claims it for the faults seen so far
 //!   ([`RingProtocol::claims_lookup_consistency`]; the relaxed ring: no
-//!   false suspicion and no partition yet, PPL 2008 §5).
+//!   false suspicion and no partition yet, and no branch root gone since
+//!   the ring was last one perfect ring, PPL 2008 §5 Theorems 1–3).
 //!
 //! A step changes one node's state, so each check looks at that node
 //! against the cached answers of the others: O(N) per event.
@@ -23,6 +24,7 @@ use crate::config::{EventAction, Scenario};
 use crate::oracle;
 use protocols::ring::{FaultHistory, LookupAnswers, RingProtocol, lookup_conflict};
 use sim_core::{NodeId, Peer, SimTime, Simulation};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// What the check command asks of a run.
@@ -107,6 +109,7 @@ pub struct Monitor {
     last_now: SimTime,
     answers: Vec<Option<LookupAnswers>>,
     members: Vec<bool>,
+    departures: u64,
     faults_stop: Option<SimTime>,
     deadline: Option<SimTime>,
     converged_at: Option<SimTime>,
@@ -123,6 +126,7 @@ impl Monitor {
             last_now: SimTime::ZERO,
             answers: Vec::new(),
             members: Vec::new(),
+            departures: 0,
             faults_stop,
             deadline: faults_stop.map(|t| t + SimTime::from_secs_f64(settings.converge_within_s)),
             converged_at: None,
@@ -160,7 +164,26 @@ impl Monitor {
 
     fn update_faults<P: RingProtocol>(&mut self, sim: &Simulation<P>) {
         let counters = sim.counters();
-        self.faults.crashes |= counters.crashes + counters.leaves > 0;
+        let departures = counters.crashes + counters.leaves;
+        if departures != self.departures {
+            self.departures = departures;
+            // A branch root gone (two live members or more still name it
+            // their successor): Theorem 3's exception, until the ring is
+            // whole again. Read from the true pointers, not from predlists,
+            // which can hold stale entries.
+            let mut pointed: BTreeMap<NodeId, u32> = BTreeMap::new();
+            for &node in sim.alive_nodes() {
+                if let Some(successor) = sim.node(node).filter(|p| p.is_member()).and_then(|p| p.successor())
+                    && !sim.is_alive(successor.node)
+                {
+                    *pointed.entry(successor.node).or_default() += 1;
+                }
+            }
+            if pointed.values().any(|&count| count >= 2) {
+                self.faults.branch_root_crash = true;
+            }
+        }
+        self.faults.crashes |= departures > 0;
         self.faults.losses |= sim.network().counters.lost > 0;
         self.faults.false_suspicions |= sim.detector().counters.false_suspicions > 0;
     }
@@ -237,6 +260,9 @@ impl Monitor {
     /// with no inconsistent key now.
     pub fn on_sample<P: RingProtocol>(&mut self, sim: &Simulation<P>, settled: bool) {
         let now = sim.now();
+        if settled {
+            self.faults.branch_root_crash = false;
+        }
         let Some(stop) = self.faults_stop else { return };
         if now < stop || self.converged_at.is_some() {
             return;

@@ -206,3 +206,14 @@ fn relaxed_ring_swarm_seed_276_a_stale_predlist_entry_never_becomes_the_predeces
 fn relaxed_ring_swarm_seed_1133_a_false_suspicion_does_not_cancel_a_pending_hint() {
     relaxed_swarm_seed_passes("1133");
 }
+
+// Reference: PPL 2008, §5, Theorem 3. Swarm seed 2504: a peer joins, and
+// its successor crashes before the old predecessor heard of the joiner;
+// the old predecessor fixes to the next peer, which takes it as
+// predecessor while the joiner still claims the keys between them. The
+// crashed peer was a branch root (two live members named it successor),
+// the exception the theorem admits until the ring is whole again.
+#[test]
+fn relaxed_ring_swarm_seed_2504_a_branch_root_crash_is_theorem_3s_exception() {
+    relaxed_swarm_seed_passes("2504");
+}

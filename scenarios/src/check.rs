@@ -146,7 +146,10 @@ impl Monitor {
 
     /// A scheduled action ran (a verb outside the event loop).
     pub fn on_action<P: RingProtocol>(&mut self, sim: &Simulation<P>, action: &EventAction) {
-        if matches!(action, EventAction::Partition { .. } | EventAction::OneWayCut { .. }) {
+        if matches!(
+            action,
+            EventAction::Partition { .. } | EventAction::PartitionIds { .. } | EventAction::OneWayCut { .. }
+        ) {
             self.faults.partitions = true;
         }
         self.rescan(sim);

@@ -217,3 +217,31 @@ fn relaxed_ring_swarm_seed_1133_a_false_suspicion_does_not_cancel_a_pending_hint
 fn relaxed_ring_swarm_seed_2504_a_branch_root_crash_is_theorem_3s_exception() {
     relaxed_swarm_seed_passes("2504");
 }
+
+#[test]
+fn a_replayed_partition_lifts_the_consistency_claim_like_a_drawn_one() {
+    // The canary breaks consistency at the join at 3 s; after the explicit
+    // partition at 1 s the relaxed ring claims nothing, so no safety
+    // violation may be reported (a shrunk schedule must judge as the
+    // original run did).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("replayed.toml");
+    std::fs::write(
+        &file,
+        "name = \"replayed\"\nprotocol = \"relaxed_ring\"\nduration_s = 10\n\
+         [protocol_params]\ncanary_keep_range_on_join = true\n\
+         [nodes]\ninitial = 3\nids = [\"0x1000\", \"0x8000000000000000\", \"0xc000000000000000\"]\n\
+         [[events]]\nat_s = 1\nkind = \"partition_ids\"\nlists = [[\"0x1000\"]]\n\
+         [[events]]\nat_s = 2\nkind = \"heal\"\n\
+         [[events]]\nat_s = 3\nkind = \"join_ids\"\nids = [\"0xa000000000000000\"]\nvia = \"0x1000\"\n",
+    )
+    .unwrap();
+    let output = overlaysim(&["check", file.to_str().unwrap(), "--seeds", "1"], dir.path());
+    assert!(!stdout(&output).contains("safety:"), "{}", stdout(&output));
+    // The same file without the partition reports the canary.
+    let text = std::fs::read_to_string(&file).unwrap().replace("kind = \"partition_ids\"", "kind = \"heal\"");
+    let text = text.replace("lists = [[\"0x1000\"]]\n", "");
+    std::fs::write(&file, text).unwrap();
+    let output = overlaysim(&["check", file.to_str().unwrap(), "--seeds", "1"], dir.path());
+    assert!(stdout(&output).contains("safety: lookup consistency"), "{}", stdout(&output));
+}

@@ -216,23 +216,37 @@ pub fn rings<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
     components
 }
 
-/// Members whose successor is not the first live member after them that
-/// they can reach both ways (PPL 2008 Fig. 10's peers with inconsistent
-/// lookup: a relaxed-ring peer that cannot reach the peer in its branch is
-/// not counted).
+/// Members with an inconsistent lookup (PPL 2008 Fig. 10): members whose
+/// own lookup rule ends some lookup at the wrong peer. Each member ends the
+/// lookups for the keys (from, to] of its [`RingView::lookup_answers`] and
+/// names one peer for them; the answer is wrong when that peer is not a
+/// member or another member lies between `from` and it, since that member
+/// is the first at or after some of those keys.
+///
+/// Chord answers (self, succ] with its successor, so a Chord member counts
+/// when its successor skips a member: the paper's "peers with inconsistent
+/// successor". A relaxed-ring member answers only for (pred, self]; a peer
+/// whose successor skips a branch hands the lookup on to the branch root,
+/// which walks it back down the branch, so the branch itself is no
+/// inconsistency (Theorem 1).
 pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
-    let members = members(sim);
-    let network = sim.network();
-    let n = members.len();
+    let ids: Vec<RingId> =
+        sim.ring().iter().filter(|&(_, &n)| sim.node(n).is_some_and(|p| p.is_member())).map(|(&id, _)| id).collect();
+    let first_after = |id: RingId| match ids.partition_point(|&m| m <= id) {
+        i if i < ids.len() => ids[i],
+        _ => ids[0],
+    };
     let mut count = 0;
-    for (i, &node) in members.iter().enumerate() {
-        let reachable = (1..n)
-            .map(|k| members[(i + k) % n])
-            .find(|&other| network.can_reach(node, other) && network.can_reach(other, node));
-        let successor = sim.node(node).and_then(|p| p.successor()).map(|s| s.node);
-        if reachable.is_some() && successor != reachable {
-            count += 1;
-        }
+    for &id in &ids {
+        let Some(answers) = sim.ring().get(&id).and_then(|&n| sim.node(n)).and_then(|p| p.lookup_answers()) else {
+            continue;
+        };
+        let names_member = ids.binary_search(&answers.names).is_ok();
+        let whole_ring = answers.from == answers.to;
+        let consistent = names_member
+            && answers.names == answers.to
+            && if whole_ring { ids.len() == 1 } else { first_after(answers.from) == answers.to };
+        count += u64::from(!consistent);
     }
     count
 }

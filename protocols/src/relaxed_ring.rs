@@ -19,8 +19,10 @@
 //!
 //! # Join in two steps (PPL §3)
 //! 1. The joiner j looks up its own key and sends `join` to the responsible
-//!    peer r. If j lies in (pred(r), r), or r's predecessor is suspected, r
-//!    adopts j as predecessor. It keeps the old predecessor p in its predlist
+//!    peer r. If j lies in (pred(r), r), or r's predecessor is suspected
+//!    and r is alone or j lies in (pred(r), r), r adopts j as predecessor;
+//!    a joiner behind a suspected predecessor gets `try_later` (naming the
+//!    gone one would hand it a range around the ring). It keeps the old predecessor p in its predlist
 //!    and answers `join_ok(p, succlist, fingers)`; its fingers seed the
 //!    joiner's. Otherwise it answers `goto`
 //!    with a better peer, or `try_later` while its own successor is
@@ -41,6 +43,14 @@
 //! the first may have been lost, and a stale predlist entry must not become
 //! a predecessor later.
 //!
+//! A joiner takes no part in the ring before its `join_ok`: it answers a
+//! `fix` with `try_later`, and the sender falls back to its next successor
+//! (otherwise every lookup for the joiner's key would end at the joiner).
+//! Once joined with no predecessor, it names the refused peer its
+//! predecessor with `new_succ`. A peer alone on its ring whose predecessor
+//! is gone answers the lookups it cannot pass on, and names itself as the
+//! old predecessor in `join_ok`.
+//!
 //! If j cannot reach p (a non-transitive link), p keeps r as successor
 //! while r's predecessor is j: j sits in a *branch* rooted at r, and r's
 //! predlist keeps both p and j. If r hears no `pred_no_more` within
@@ -57,7 +67,9 @@
 //! predecessor is suspected or the sender is closer; otherwise it keeps the
 //! sender in its predlist, as a branch. Either way it answers `fix_ok`, and
 //! the sender repeats `fix` until it does: Beernet sends `fix` once, and one
-//! lost message would leave the range unclaimed for good. A suspected predecessor stays in
+//! lost message would leave the range unclaimed for good. `fix_ok` says
+//! whether the sender was adopted; one kept in a branch fixes again after
+//! `hint_after`, since the receiver's predecessor may be gone by then. A suspected predecessor stays in
 //! place, still claiming its range, until a `fix` replaces it. A graceful
 //! leave is a crash. An `alive` after a false suspicion of the successor
 //! re-adopts it with `fix` and tells the interim successor `pred_no_more`.
@@ -195,6 +207,9 @@ pub enum RelaxedMessage {
     },
     FixOk {
         successors: Arc<[Peer]>,
+        /// Whether the sender of the `fix` became the predecessor; if not
+        /// (kept in a branch), it fixes again a while later.
+        adopted: bool,
     },
     Hint {
         succ: Peer,
@@ -305,6 +320,10 @@ pub struct RelaxedRing {
     /// Predlist peers dropped on a suspicion: an `alive` puts them back
     /// (a hint may still be pending for them).
     dropped_preds: SmallVec<[NodeId; 2]>,
+    /// The closest peer whose `fix` this joiner refused before it had
+    /// joined: once joined with no predecessor, it sends that peer
+    /// `new_succ`.
+    refused_fix: Option<Peer>,
     fingers: FingerTable,
     watched: SmallVec<[NodeId; 8]>,
     pending: Vec<Pending>,
@@ -397,12 +416,7 @@ impl RelaxedRing {
     ) {
         let space = ctx.space;
         if self.is_responsible(space, key) {
-            if origin.node == self.me.node {
-                self.answer(ctx, query, self.me, hops);
-            } else {
-                let to = if self.is_crashed(origin.node) { from } else { origin.node };
-                ctx.send(to, RelaxedMessage::Found { query, responsible: self.me, hops, origin });
-            }
+            self.answer_responsible(ctx, from, origin, query, hops);
             return;
         }
         if hops >= ctx.config.max_route_hops || !self.joined() {
@@ -425,7 +439,7 @@ impl RelaxedRing {
                     return;
                 }
                 Some(peer) => (peer, true),
-                None => return,
+                None => (self.me, true),
             }
         } else if space.in_open_closed(key, self.me.id, self.succ().id) {
             (self.succ(), true)
@@ -436,9 +450,25 @@ impl RelaxedRing {
             }
         };
         if next.node == self.me.node {
+            // Alone on its ring, and the predecessor is gone: no live peer
+            // this one knows claims the key, so it answers (a join is then
+            // taken).
+            if self.succ().node == self.me.node && self.pred.is_none_or(|p| self.is_crashed(p.node)) {
+                self.answer_responsible(ctx, from, origin, query, hops);
+            }
             return;
         }
         ctx.send(next.node, RelaxedMessage::Route { key, origin, query, hops: hops + 1, last });
+    }
+
+    /// Answers a routed lookup with this peer as the responsible one.
+    fn answer_responsible(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, origin: Peer, query: u32, hops: u32) {
+        if origin.node == self.me.node {
+            self.answer(ctx, query, self.me, hops);
+        } else {
+            let to = if self.is_crashed(origin.node) { from } else { origin.node };
+            ctx.send(to, RelaxedMessage::Found { query, responsible: self.me, hops, origin });
+        }
     }
 
     fn start_lookup(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, key: RingId, via: Peer) {
@@ -518,10 +548,32 @@ impl RelaxedRing {
             // claims nothing until a peer behind it fixes to it, which the
             // hint armed at the first adoption brings about.
             self.send_join_ok(ctx, joiner, None);
+            // The hint that links it in may have gone to the peer behind it
+            // while it had not joined, and been refused: hint again.
+            if ctx.config.hint_after > SimTime::ZERO
+                && let Some(behind) = self
+                    .pred_list
+                    .iter()
+                    .filter(|p| p.node != joiner.node && space.in_open_open(p.id, self.me.id, joiner.id))
+                    .max_by_key(|p| space.distance(self.me.id, p.id))
+                && !self.awaiting_ack.contains(&behind.node)
+            {
+                ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer: behind.node });
+                self.awaiting_ack.push(behind.node);
+            }
             return;
         }
         let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
         let better = self.pred.is_none_or(|p| space.in_open_open(joiner.id, p.id, self.me.id));
+        let alone = self.succ().node == self.me.node;
+        if pred_gone && !better && !alone {
+            // Behind a predecessor that is gone: naming it would hand the
+            // joiner (gone, joiner], around the ring over live peers, and
+            // taking the joiner's range would too (swarm seed 4420). The
+            // peer behind will fix to this one; the joiner waits for that.
+            ctx.send(joiner.node, RelaxedMessage::TryLater);
+            return;
+        }
         if !(pred_gone || better) {
             // Not ours: point the joiner at the peer that should know better.
             let goto = if space.in_open_closed(joiner.id, self.me.id, self.succ().id) {
@@ -534,8 +586,10 @@ impl RelaxedRing {
         }
         // The old predecessor goes along even when suspected here: the
         // suspicion may be this peer's alone (a cut link), and the joiner's
-        // own detector judges it.
-        let old_pred = self.pred;
+        // own detector judges it. A peer alone on its ring whose predecessor
+        // is gone is the joiner's predecessor itself: naming the gone one
+        // left the joiner claiming its keys for good (swarm seed 5080).
+        let old_pred = if alone && pred_gone { Some(self.me) } else { self.pred };
         self.send_join_ok(ctx, joiner, old_pred);
         if let Some(old) = old_pred.filter(|p| p.node != self.me.node) {
             self.add_pred(space, old);
@@ -550,7 +604,7 @@ impl RelaxedRing {
             self.pred = Some(joiner);
         }
         self.add_pred(space, joiner);
-        if self.succ().node == self.me.node {
+        if alone {
             // Alone until now: the joiner is also the successor.
             self.set_successors(Some(joiner), &[], ctx.config.successor_list);
         }
@@ -592,6 +646,20 @@ impl RelaxedRing {
             self.pred.is_some_and(|q| q.node != self.me.node && ctx.space.in_open_open(q.id, p.id, self.me.id))
         };
         if let Some(p) = pred.filter(|p| p.node != self.me.node && !closer_known(*p)) {
+            self.pred = Some(p);
+            self.add_pred(ctx.space, p);
+            ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
+        }
+        // No predecessor yet, and a peer behind tried to fix to it before it
+        // had joined (and fell back): that peer is its predecessor now. Its
+        // fall-back fix may have crossed a `pred_no_more` on the way to the
+        // successor, which then forgot it and would never hint it again
+        // (merge-check seed 665).
+        if let Some(p) = self.refused_fix.take()
+            && self.pred.is_none()
+            && p.node != self.me.node
+            && !self.is_crashed(p.node)
+        {
             self.pred = Some(p);
             self.add_pred(ctx.space, p);
             ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
@@ -655,6 +723,20 @@ impl RelaxedRing {
     }
 
     fn on_fix(&mut self, ctx: &mut Ctx<'_, Self>, src: Peer) {
+        if !self.joined() {
+            // Not part of a ring yet (its join_ok was lost, and a hint sent
+            // the peer behind it here): the sender goes back to its other
+            // successors, where this joiner's next lookup will find the peer
+            // that adopted it (merge-check seed 665).
+            ctx.send(src.node, RelaxedMessage::TryLater);
+            // The closest such peer: a farther one would claim keys a
+            // closer one owns (found by `overlaysim explore`, two losses).
+            let closer = self.refused_fix.is_none_or(|r| ctx.space.in_open_open(src.id, r.id, self.me.id));
+            if closer && src.node != self.me.node {
+                self.refused_fix = Some(src);
+            }
+            return;
+        }
         let space = ctx.space;
         self.add_pred(space, src);
         let adopt = match self.pred {
@@ -671,7 +753,8 @@ impl RelaxedRing {
         }
         // Answered whether adopted or kept in the branch, so that the sender
         // stops retrying (a lost fix would otherwise stall recovery).
-        ctx.send(src.node, RelaxedMessage::FixOk { successors: self.successors.clone() });
+        let adopted = self.pred.is_some_and(|p| p.node == src.node);
+        ctx.send(src.node, RelaxedMessage::FixOk { successors: self.successors.clone(), adopted });
         if self.succ().node == self.me.node {
             self.set_successors(Some(src), &[], ctx.config.successor_list);
         }
@@ -750,6 +833,7 @@ impl Protocol for RelaxedRing {
             crashed: SmallVec::new(),
             awaiting_ack: SmallVec::new(),
             dropped_preds: SmallVec::new(),
+            refused_fix: None,
             fingers: FingerTable::default(),
             watched: SmallVec::new(),
             pending: Vec::new(),
@@ -802,6 +886,13 @@ impl Protocol for RelaxedRing {
                 if matches!(self.joining, Joining::Asked { peer, .. } if peer.node == from) {
                     self.joining = Joining::LookingUp;
                     ctx.set_timer(ctx.config.join_retry, RelaxedTimer::JoinRetry);
+                } else if self.joined() && self.succ().node == from {
+                    // The successor a fix went to has not joined: fall back.
+                    let rest: SmallVec<[Peer; 8]> = self.successors.iter().skip(1).copied().collect();
+                    self.set_successors(rest.first().copied(), rest.get(1..).unwrap_or(&[]), ctx.config.successor_list);
+                    ctx.cancel_timer(RelaxedTimer::FixRetry);
+                    self.send_fix(ctx);
+                    self.sync_watches(ctx);
                 }
             }
             RelaxedMessage::NewSucc { new_succ, successors } => self.on_new_succ(ctx, new_succ, &successors),
@@ -823,9 +914,15 @@ impl Protocol for RelaxedRing {
                 }
             }
             RelaxedMessage::Fix { src } => self.on_fix(ctx, src),
-            RelaxedMessage::FixOk { successors } => {
+            RelaxedMessage::FixOk { successors, adopted } => {
                 if self.succ().node == from {
                     ctx.cancel_timer(RelaxedTimer::FixRetry);
+                    if !adopted && ctx.config.hint_after > SimTime::ZERO {
+                        // Kept in a branch: the successor's predecessor may
+                        // be gone by the next try, and nobody else would
+                        // tell it to take this peer (swarm seed 4001).
+                        ctx.set_timer(ctx.config.hint_after, RelaxedTimer::FixRetry);
+                    }
                     let succ = self.succ();
                     self.set_successors(Some(succ), &successors, ctx.config.successor_list);
                     self.propagate_successors(ctx, ctx.config.successor_list as u8);
@@ -1084,7 +1181,7 @@ impl RingProtocol for RelaxedRing {
     /// except a branch root's crash until the branch is repaired
     /// (Theorem 3).
     fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
-        !faults.false_suspicions && !faults.partitions && !faults.branch_root_crash
+        !faults.false_suspicions && !faults.partitions && !faults.branch_root_crash && !faults.ring_broken
     }
 
     fn control(_config: &mut RelaxedRingConfig, _control: Control) {

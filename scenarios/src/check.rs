@@ -170,19 +170,29 @@ impl Monitor {
         let departures = counters.crashes + counters.leaves;
         if departures != self.departures {
             self.departures = departures;
-            // A branch root gone (two live members or more still name it
-            // their successor): Theorem 3's exception, until the ring is
-            // whole again. Read from the true pointers, not from predlists,
-            // which can hold stale entries.
+            // A branch root gone: Theorem 3's exception, until the ring is
+            // whole again. A gone peer was a branch root when two live
+            // members or more still name it their successor, or when one
+            // does that sits in a branch itself: its predecessor is gone or
+            // does not name it successor (a join whose `new_succ` never
+            // reached a predecessor that had crashed, swarm seed 4895).
+            // Read from the true pointers, not from predlists, which can
+            // hold stale entries.
             let mut pointed: BTreeMap<NodeId, u32> = BTreeMap::new();
+            let mut branch_tail_orphaned = false;
             for &node in sim.alive_nodes() {
-                if let Some(successor) = sim.node(node).filter(|p| p.is_member()).and_then(|p| p.successor())
+                let Some(state) = sim.node(node).filter(|p| p.is_member()) else { continue };
+                if let Some(successor) = state.successor()
                     && !sim.is_alive(successor.node)
                 {
                     *pointed.entry(successor.node).or_default() += 1;
+                    let acknowledged = state.predecessor().is_some_and(|p| {
+                        p.node == node || sim.node(p.node).and_then(|q| q.successor()).is_some_and(|s| s.node == node)
+                    });
+                    branch_tail_orphaned |= !acknowledged;
                 }
             }
-            if pointed.values().any(|&count| count >= 2) {
+            if branch_tail_orphaned || pointed.values().any(|&count| count >= 2) {
                 self.faults.branch_root_crash = true;
             }
         }
@@ -226,6 +236,11 @@ impl Monitor {
             self.fail(now, "membership", format!("n{} lost its ring membership", node.0));
         }
         self.members[index] = member;
+        // Alone on its ring while other members live: every peer of its
+        // successor list is gone, and the ring is broken.
+        if member && state.successor().is_none_or(|s| s.node == node) && sim.alive_count() > 1 {
+            self.faults.ring_broken = true;
+        }
         if member
             && state.drops_suspected_successor()
             && let Some(successor) = state.successor()
@@ -265,6 +280,7 @@ impl Monitor {
         let now = sim.now();
         if settled {
             self.faults.branch_root_crash = false;
+            self.faults.ring_broken = false;
         }
         let Some(stop) = self.faults_stop else { return };
         if now < stop || self.converged_at.is_some() {

@@ -290,6 +290,16 @@ impl ProtocolParams {
         }
     }
 
+    /// The successor-list length the protocol keeps when the ring is large
+    /// enough (DKS and PALTA keep the relaxed ring's).
+    pub fn successor_list(&self) -> usize {
+        match self {
+            ProtocolParams::Chord(params) => params.successor_list,
+            ProtocolParams::RelaxedRing(params) => params.successor_list,
+            ProtocolParams::Dks(_) | ProtocolParams::Palta(_) => RelaxedRingParams::default().successor_list,
+        }
+    }
+
     /// Chord's parameters, if these are Chord's.
     pub fn chord(&self) -> Option<&ChordParams> {
         match self {

@@ -126,6 +126,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_bootstrap_service_reads_a_small_ring_from_the_successor_list() {
+        let peer = |n: u32| Peer { node: NodeId(n), id: RingId(u64::from(n) * 10) };
+        let me = NodeId(1);
+        assert_eq!(ring_seen(me, &[], 4), 1, "alone");
+        assert_eq!(ring_seen(me, &[peer(1)], 4), 1, "its own successor");
+        assert_eq!(ring_seen(me, &[peer(2), peer(1), peer(2), peer(1)], 4), 2, "wraps to itself");
+        assert_eq!(ring_seen(me, &[peer(2), peer(3), peer(2)], 4), 3, "repeats a peer");
+        assert_eq!(ring_seen(me, &[peer(2)], 4), 2, "shorter than a full list");
+        assert_eq!(ring_seen(me, &[peer(2), peer(3), peer(4), peer(5)], 4), usize::MAX, "a full list");
+    }
+
+    #[test]
     fn a_loopy_cycle_visits_every_node_once_and_winds_around_the_ring_loops_times() {
         for (n, loops) in [(7, 2), (8, 2), (9, 3), (10, 3)] {
             let cycle = loopy_cycle(n, loops);
@@ -467,7 +479,13 @@ pub fn run<P: RingProtocol>(
             }
         }
         if let (Step::Sample, Some(after_s)) = (what, scenario.nodes.rejoin_after_s) {
-            bootstrap_service(&mut sim, &mut stuck, SimTime::from_secs_f64(after_s), &mut contact_rng);
+            bootstrap_service(
+                &mut sim,
+                &mut stuck,
+                SimTime::from_secs_f64(after_s),
+                scenario.protocol_params.successor_list(),
+                &mut contact_rng,
+            );
         }
         if matches!(what, Step::Sample) || (what == Step::End && at_last_sample.2 < at) {
             let consistency = oracle::key_consistency(&sim);
@@ -793,25 +811,28 @@ fn choose_alive<P: Protocol>(sim: &Simulation<P>, count: usize, rng: &mut Stream
     pool
 }
 
-/// `nodes.rejoin_after_s`: a node still joining, or a member alone on a ring
-/// of its own while others live, for `after` gets a fresh random member as
-/// its contact (a join restarted through it, or a kick), and again every
-/// `after` while it stays so.
+/// `nodes.rejoin_after_s`: a node still joining, or a member whose own
+/// successor list shows a ring smaller than the live system (it wraps around
+/// to the node, or repeats a peer: alone, or a ring of two or three that no
+/// member of the larger ring remembers), for `after` gets a fresh random
+/// member as its contact (a join restarted through it, or a kick), and again
+/// every `after` while it stays so. The service sees nothing of a node but
+/// what the node itself knows, and how many nodes live.
 fn bootstrap_service<P: RingProtocol>(
     sim: &mut Simulation<P>,
     stuck: &mut BTreeMap<NodeId, SimTime>,
     after: SimTime,
+    full_list: usize,
     rng: &mut Stream,
 ) {
     let now = sim.now();
     let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
     alive.sort_unstable();
-    let others_live = alive.len() > 1;
+    let live = alive.len();
     let now_stuck: Vec<NodeId> = alive
         .into_iter()
         .filter(|&node| {
-            sim.node(node)
-                .is_some_and(|p| !p.is_member() || (others_live && p.successor().is_none_or(|s| s.node == node)))
+            sim.node(node).is_some_and(|p| !p.is_member() || ring_seen(node, p.successor_list(), full_list) < live)
         })
         .collect();
     stuck.retain(|node, _| now_stuck.binary_search(node).is_ok());
@@ -829,6 +850,19 @@ fn bootstrap_service<P: RingProtocol>(
             sim.request(node, request);
         }
     }
+}
+
+/// How large a ring `node`'s successor list shows: the node and every peer
+/// up to the first repeat or the node itself, or the node and the whole list
+/// when it is shorter than the `full` length kept on a large ring; else
+/// `usize::MAX` (the ring is larger than the list).
+fn ring_seen(node: NodeId, successors: &[Peer], full: usize) -> usize {
+    for (i, peer) in successors.iter().enumerate() {
+        if peer.node == node || successors[..i].iter().any(|p| p.node == peer.node) {
+            return i + 1;
+        }
+    }
+    if successors.len() < full { successors.len() + 1 } else { usize::MAX }
 }
 
 /// The nodes reached from `node` by following successor pointers.

@@ -169,12 +169,30 @@ fn explicit_schedules_are_validated_with_file_line_and_key() {
     }
 }
 
-/// `check check-ring --seeds SEED --swarm` on the relaxed ring passes.
-fn relaxed_swarm_seed_passes(seed: &str) {
+/// `check check-ring --seeds SEED --swarm` with `protocol` passes.
+fn swarm_seed_passes(protocol: &str, seed: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["check", "check-ring", "--seeds", seed, "--swarm", "--set", "protocol=\"relaxed_ring\""];
+    let set = format!("protocol=\"{protocol}\"");
+    let args = ["check", "check-ring", "--seeds", seed, "--swarm", "--set", &set];
     let output = overlaysim(&args, dir.path());
-    assert!(output.status.success(), "seed {seed}: {}", stdout(&output));
+    assert!(output.status.success(), "{protocol} seed {seed}: {}", stdout(&output));
+}
+
+fn relaxed_swarm_seed_passes(seed: &str) {
+    swarm_seed_passes("relaxed_ring", seed);
+}
+
+// Found by the swarm check: two or three members formed a ring of their
+// own (under a partition, or false suspicions), and every member that
+// remembered the larger ring crashed, so no detection was left to merge
+// the two. The bootstrap service kicked only a member alone on its ring;
+// it now also kicks one whose successor list shows a ring smaller than the
+// live system.
+#[test]
+fn chord_swarm_seeds_268_1502_4517_8358_a_small_forgotten_ring_is_merged_back() {
+    for seed in ["268", "1502", "4517", "8358"] {
+        swarm_seed_passes("chord", seed);
+    }
 }
 
 // Found by the swarm check: the merge layer's tidy hinted a join's old
@@ -205,6 +223,57 @@ fn relaxed_ring_swarm_seed_276_a_stale_predlist_entry_never_becomes_the_predeces
 #[test]
 fn relaxed_ring_swarm_seed_1133_a_false_suspicion_does_not_cancel_a_pending_hint() {
     relaxed_swarm_seed_passes("1133");
+}
+
+// Found by the swarm check: churn left one member alone, its predecessor
+// gone. A joiner's lookup reached it and was dropped (no live peer to pass
+// it to), and once that was answered, the join_ok named the gone
+// predecessor, so the joiner claimed its keys for good. A lone peer whose
+// predecessor is gone now answers such lookups and names itself.
+#[test]
+fn relaxed_ring_swarm_seed_5080_a_lone_peer_whose_predecessor_is_gone_takes_a_joiner_in() {
+    relaxed_swarm_seed_passes("5080");
+}
+
+// Found by the swarm check: a peer took a joiner as successor (a hint)
+// before the joiner had joined, and answered the fix; the joiner then
+// dropped every lookup for its own key, which now ended at it. A joiner
+// refuses a fix until it has joined.
+#[test]
+fn relaxed_ring_swarm_seed_2223_a_joiner_refuses_a_fix_before_it_joined() {
+    relaxed_swarm_seed_passes("2223");
+}
+
+// Found by the swarm check: a peer whose predecessor was gone took in a
+// joiner that lay behind that predecessor and named the gone one as the
+// joiner's predecessor: the joiner claimed (gone, joiner], around the ring
+// over live peers. Such a joiner now gets `try_later` until the peer
+// behind has fixed to this one.
+#[test]
+fn relaxed_ring_swarm_seed_4420_a_joiner_behind_a_gone_predecessor_waits() {
+    relaxed_swarm_seed_passes("4420");
+}
+
+// Found by the swarm check: a peer kept a fixer in a branch (its own
+// predecessor was still live) and answered fix_ok; when that predecessor
+// crashed, nobody told the fixer to try again, and a joiner behind it was
+// sent `try_later` for good. A fixer kept in a branch now fixes again a
+// while later, until it is taken.
+#[test]
+fn relaxed_ring_swarm_seed_4001_a_fixer_kept_in_a_branch_tries_again() {
+    relaxed_swarm_seed_passes("4001");
+}
+
+// Reference: PPL 2008, §5, Theorem 3. Swarm seed 4895: a peer joins naming
+// an old predecessor that had just crashed, so its `new_succ` never lands
+// and it sits in a branch; then its successor (the branch root) crashes,
+// and the peer before the gone predecessor fixes past it. Two peers claim
+// the joiner's keys until the ring is whole again: the branch-root
+// exception, which the check now also reads from a live member whose own
+// predecessor is gone or does not point to it.
+#[test]
+fn relaxed_ring_swarm_seed_4895_a_root_crash_over_an_orphaned_branch_is_theorem_3s_exception() {
+    relaxed_swarm_seed_passes("4895");
 }
 
 // Reference: PPL 2008, §5, Theorem 3. Swarm seed 2504: a peer joins, and

@@ -222,3 +222,31 @@ fn every_seed_of_the_merge_check_converges_after_flapping_partitions_during_chur
         assert_eq!(results.column_f64("heals"), results.column_f64("heals_merged"), "{protocol}");
     }
 }
+
+// Found by the 1000-seed merge check: a joiner's join_ok was lost to a cut,
+// and the branch root's hint made the peer behind it take the joiner as
+// successor before it had joined; every lookup for the joiner's key then
+// ended at the joiner, which drops lookups until it joins. A joiner now
+// refuses a fix (`try_later`) and the peer falls back; once joined, the
+// joiner names that peer its predecessor, since the peer's fall-back fix
+// may have crossed a `pred_no_more` and been forgotten by the root.
+#[test]
+fn relaxed_ring_merge_check_seed_665_a_joiner_is_not_taken_as_successor_before_it_joined() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("check");
+    let args = [
+        "sweep",
+        "merge-check",
+        "--seeds",
+        "665..665",
+        "--require-merge-within",
+        "30",
+        "-q",
+        "--set",
+        "protocol=\"relaxed_ring\"",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let check = crate::support::overlaysim(&args, dir.path());
+    assert!(check.status.success(), "{}", crate::support::stderr(&check));
+}

@@ -31,9 +31,15 @@
 //! leave is a crash here: the engine stops a leaving process at once, so the
 //! leave-side lock protocol is not modelled.
 //!
+//! # Merging
+//! Inside the merge layer ([`crate::merge`]), DKS takes part as the
+//! relaxed ring does: offers, the loop check and the periodic tidy act on
+//! the relaxed-ring peer inside, outside the lock.
+//!
 //! # Messages
 //! Every relaxed-ring message; DKS adds none, only the lock.
 
+use crate::merge::{MERGE_KINDS, MergeKinds, Mergeable, concat_kinds};
 use crate::relaxed_ring::{
     AroundRelaxedRing, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
@@ -227,6 +233,10 @@ impl RingProtocol for Dks {
         RelaxedRing::lookup_outcome(report)
     }
 
+    fn contact_request(contact: Peer) -> Option<RelaxedRequest> {
+        RelaxedRing::contact_request(contact)
+    }
+
     const BUILD_KINDS: &'static [&'static str] = RelaxedRing::BUILD_KINDS;
 
     /// As the relaxed ring's (PPL 2008 Theorems 1–3).
@@ -235,4 +245,39 @@ impl RingProtocol for Dks {
     }
 
     fn control(_config: &mut DksConfig, _control: Control) {}
+}
+
+impl MergeKinds for DksMessage {
+    const MERGING_KINDS: &'static [&'static str] =
+        &concat_kinds::<{ MERGE_KINDS.len() + RelaxedMessage::KINDS.len() }>(&MERGE_KINDS, RelaxedMessage::KINDS);
+}
+
+impl Mergeable for Dks {
+    fn next_hop(&self, space: IdSpace, config: &DksConfig, key: RingId) -> Peer {
+        self.ring.next_hop(space, &config.ring, key)
+    }
+
+    fn offer_successor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        self.with_ring(ctx, |ring, inner| ring.offer_successor(inner, peer));
+    }
+
+    fn offer_predecessor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        self.with_ring(ctx, |ring, inner| ring.offer_predecessor(inner, peer));
+    }
+
+    fn suspects(&self, node: NodeId) -> bool {
+        self.ring.suspects(node)
+    }
+
+    fn contact(&self) -> Option<Peer> {
+        self.ring.contact()
+    }
+
+    fn fingers(&self) -> impl Iterator<Item = Peer> + '_ {
+        Mergeable::fingers(&self.ring)
+    }
+
+    fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.with_ring(ctx, |ring, inner| ring.tidy(inner));
+    }
 }

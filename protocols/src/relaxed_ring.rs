@@ -805,8 +805,11 @@ impl RelaxedRing {
         }
         if self.pred.is_some_and(|p| p.node == peer) {
             // Keep claiming the range until a fix replaces the dead
-            // predecessor, unless a closer live peer of the branch points here.
-            if let Some(&closest) = self.pred_list.first() {
+            // predecessor, unless a closer live peer of the branch points
+            // here. Never a suspected one: the predlist may still hold a
+            // peer gone long ago, and a fix from behind it would then be
+            // taken over the live peer between (swarm seed 5454).
+            if let Some(&closest) = self.pred_list.iter().find(|p| !self.is_crashed(p.node)) {
                 self.pred = Some(closest);
             }
         }
@@ -993,6 +996,14 @@ impl Protocol for RelaxedRing {
                 }
             }
             RelaxedTimer::HintCheck { peer } => {
+                if self.is_crashed(peer) && self.dropped_preds.contains(&peer) {
+                    // Suspected just now, maybe falsely: wait for its `alive`
+                    // (which puts it back in the predlist while the join
+                    // still awaits it) instead of giving the hint up for good
+                    // (swarm seed 8988).
+                    ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer });
+                    return;
+                }
                 self.awaiting_ack.retain(|n| *n != peer);
                 let still_branch = self.pred.is_some_and(|p| p.node != peer) && !self.is_crashed(peer);
                 if let Some(peer) = self.pred_list.iter().copied().find(|p| p.node == peer)

@@ -793,10 +793,11 @@ pub fn run_scenario(
         (ProtocolName::Dks, ProtocolParams::Dks(params)) => {
             let config =
                 DksConfig { lock_lease: SimTime::from_millis_f64(params.lock_lease_ms), ..DksConfig::default() };
-            Ok(runner::run::<Dks>(scenario, config, trace, progress))
+            Ok(run_mergeable::<Dks>(scenario, config, trace, progress))
         }
         (ProtocolName::Palta, ProtocolParams::Palta(params)) => {
-            let config = PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default() };
+            let config =
+                PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default(), ..PaltaConfig::default() };
             Ok(runner::run::<Palta>(scenario, config, trace, progress))
         }
         (protocol, _) => Err(Failure::input(format!(

@@ -69,7 +69,8 @@
 //! the sender repeats `fix` until it does: Beernet sends `fix` once, and one
 //! lost message would leave the range unclaimed for good. `fix_ok` says
 //! whether the sender was adopted; one kept in a branch fixes again after
-//! `hint_after`, since the receiver's predecessor may be gone by then. A suspected predecessor stays in
+//! `hint_after` (`join_retry` when hints are off), since the receiver's
+//! predecessor may be gone by then. A suspected predecessor stays in
 //! place, still claiming its range, until a `fix` replaces it. A graceful
 //! leave is a crash. An `alive` after a false suspicion of the successor
 //! re-adopts it with `fix` and tells the interim successor `pred_no_more`.
@@ -920,11 +921,17 @@ impl Protocol for RelaxedRing {
             RelaxedMessage::FixOk { successors, adopted } => {
                 if self.succ().node == from {
                     ctx.cancel_timer(RelaxedTimer::FixRetry);
-                    if !adopted && ctx.config.hint_after > SimTime::ZERO {
+                    if !adopted {
                         // Kept in a branch: the successor's predecessor may
                         // be gone by the next try, and nobody else would
-                        // tell it to take this peer (swarm seed 4001).
-                        ctx.set_timer(ctx.config.hint_after, RelaxedTimer::FixRetry);
+                        // tell it to take this peer (swarm seed 4001; DKS,
+                        // which sends no hints, seed 7779).
+                        let again = if ctx.config.hint_after > SimTime::ZERO {
+                            ctx.config.hint_after
+                        } else {
+                            ctx.config.join_retry
+                        };
+                        ctx.set_timer(again, RelaxedTimer::FixRetry);
                     }
                     let succ = self.succ();
                     self.set_successors(Some(succ), &successors, ctx.config.successor_list);

@@ -203,6 +203,18 @@ fn palta_swarm_seeds_2_4_6_9_the_mesh_heals() {
     }
 }
 
+// Found by the swarm check: DKS sends no hints, so a fixer kept in a
+// branch (fix_ok, not adopted) never tried again once its `pred_no_more`
+// had crossed its fix and the root forgot it; a lost `new_succ` then left
+// the peer skipped for good. Such a fixer now tries again after
+// `join_retry` when hints are off.
+#[test]
+fn dks_swarm_seeds_7779_9725_a_fixer_kept_in_a_branch_tries_again_without_hints() {
+    for seed in ["7779", "9725"] {
+        swarm_seed_passes("dks", seed);
+    }
+}
+
 /// `check check-ring --seeds SEED --swarm` with `protocol` passes.
 fn swarm_seed_passes(protocol: &str, seed: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -549,19 +549,6 @@ impl RelaxedRing {
             // claims nothing until a peer behind it fixes to it, which the
             // hint armed at the first adoption brings about.
             self.send_join_ok(ctx, joiner, None);
-            // The hint that links it in may have gone to the peer behind it
-            // while it had not joined, and been refused: hint again.
-            if ctx.config.hint_after > SimTime::ZERO
-                && let Some(behind) = self
-                    .pred_list
-                    .iter()
-                    .filter(|p| p.node != joiner.node && space.in_open_open(p.id, self.me.id, joiner.id))
-                    .max_by_key(|p| space.distance(self.me.id, p.id))
-                && !self.awaiting_ack.contains(&behind.node)
-            {
-                ctx.set_timer(ctx.config.hint_after, RelaxedTimer::HintCheck { peer: behind.node });
-                self.awaiting_ack.push(behind.node);
-            }
             return;
         }
         let pred_gone = self.pred.is_none_or(|p| p.node == self.me.node || self.is_crashed(p.node));
@@ -893,7 +880,7 @@ impl Protocol for RelaxedRing {
                 } else if self.joined() && self.succ().node == from {
                     // The successor a fix went to has not joined: fall back.
                     let rest: SmallVec<[Peer; 8]> = self.successors.iter().skip(1).copied().collect();
-                    self.set_successors(rest.first().copied(), rest.get(1..).unwrap_or(&[]), ctx.config.successor_list);
+                    self.set_successors(None, &rest, ctx.config.successor_list);
                     ctx.cancel_timer(RelaxedTimer::FixRetry);
                     self.send_fix(ctx);
                     self.sync_watches(ctx);
@@ -1199,7 +1186,7 @@ impl RingProtocol for RelaxedRing {
     /// except a branch root's crash until the branch is repaired
     /// (Theorem 3).
     fn claims_lookup_consistency(faults: crate::ring::FaultHistory) -> bool {
-        !faults.false_suspicions && !faults.partitions && !faults.branch_root_crash && !faults.ring_broken
+        !faults.false_suspicions && !faults.partitions && !faults.branch_root_crash
     }
 
     fn control(_config: &mut RelaxedRingConfig, _control: Control) {

@@ -166,10 +166,6 @@ pub struct FaultHistory {
     /// perfect ring with consistent keys since (PPL 2008 Theorem 3's
     /// temporary exception).
     pub branch_root_crash: bool,
-    /// A member lost every peer of its successor list while other members
-    /// live, and the ring has not been one perfect ring since: the ring is
-    /// broken as by a partition, beyond what the successor list covers.
-    pub ring_broken: bool,
 }
 
 /// The candidate closest before `key` going clockwise from `me`: the

@@ -236,11 +236,6 @@ impl Monitor {
             self.fail(now, "membership", format!("n{} lost its ring membership", node.0));
         }
         self.members[index] = member;
-        // Alone on its ring while other members live: every peer of its
-        // successor list is gone, and the ring is broken.
-        if member && state.successor().is_none_or(|s| s.node == node) && sim.alive_count() > 1 {
-            self.faults.ring_broken = true;
-        }
         if member
             && state.drops_suspected_successor()
             && let Some(successor) = state.successor()
@@ -280,7 +275,6 @@ impl Monitor {
         let now = sim.now();
         if settled {
             self.faults.branch_root_crash = false;
-            self.faults.ring_broken = false;
         }
         let Some(stop) = self.faults_stop else { return };
         if now < stop || self.converged_at.is_some() {

@@ -206,9 +206,10 @@ impl Palta {
     fn on_sync_timer(&mut self, ctx: &mut Ctx<'_, Self>) {
         let Mode::Mesh { members } = &self.mode else { return };
         let me = ctx.me.node;
-        let others: Vec<NodeId> = members.iter().map(|p| p.node).filter(|&n| n != me).collect();
-        if !others.is_empty() {
-            let to = others[ctx.rng().below(others.len() as u64) as usize];
+        let others = members.len().saturating_sub(1);
+        if others > 0 {
+            let pick = ctx.rng().below(others as u64) as usize;
+            let to = members.iter().map(|p| p.node).filter(|&n| n != me).nth(pick).unwrap_or(me);
             self.sync_members(ctx, to);
         }
         if !self.gone.is_empty() {

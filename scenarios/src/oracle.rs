@@ -230,17 +230,16 @@ pub fn rings<P: Protocol + RingView>(sim: &Simulation<P>) -> usize {
 /// which walks it back down the branch, so the branch itself is no
 /// inconsistency (Theorem 1).
 pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
-    let ids: Vec<RingId> =
-        sim.ring().iter().filter(|&(_, &n)| sim.node(n).is_some_and(|p| p.is_member())).map(|(&id, _)| id).collect();
+    let members: Vec<(RingId, &P)> =
+        sim.ring().iter().filter_map(|(&id, &n)| sim.node(n).filter(|p| p.is_member()).map(|p| (id, p))).collect();
+    let ids: Vec<RingId> = members.iter().map(|&(id, _)| id).collect();
     let first_after = |id: RingId| match ids.partition_point(|&m| m <= id) {
         i if i < ids.len() => ids[i],
         _ => ids[0],
     };
     let mut count = 0;
-    for &id in &ids {
-        let Some(answers) = sim.ring().get(&id).and_then(|&n| sim.node(n)).and_then(|p| p.lookup_answers()) else {
-            continue;
-        };
+    for (_, state) in &members {
+        let Some(answers) = state.lookup_answers() else { continue };
         let names_member = ids.binary_search(&answers.names).is_ok();
         let whole_ring = answers.from == answers.to;
         let consistent = names_member

@@ -186,20 +186,7 @@ fn dks_swarm_seed_103_a_joiner_whose_contact_crashed_joins_through_a_fresh_one()
 #[test]
 fn palta_swarm_seeds_2_4_6_9_the_mesh_heals() {
     for seed in ["2", "4", "6", "9"] {
-        let dir = tempfile::tempdir().unwrap();
-        let args = [
-            "check",
-            "check-ring",
-            "--seeds",
-            seed,
-            "--swarm",
-            "--set",
-            "protocol=\"palta\"",
-            "--set",
-            "merge.enabled=false",
-        ];
-        let output = overlaysim(&args, dir.path());
-        assert!(output.status.success(), "palta seed {seed}: {}", stdout(&output));
+        swarm_seed_passes_with("palta", seed, &["--set", "merge.enabled=false"]);
     }
 }
 
@@ -215,13 +202,18 @@ fn dks_swarm_seeds_7779_9725_a_fixer_kept_in_a_branch_tries_again_without_hints(
     }
 }
 
-/// `check check-ring --seeds SEED --swarm` with `protocol` passes.
-fn swarm_seed_passes(protocol: &str, seed: &str) {
+/// `check check-ring --seeds SEED --swarm` with `protocol` (and `extra`
+/// arguments) passes.
+fn swarm_seed_passes_with(protocol: &str, seed: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let set = format!("protocol=\"{protocol}\"");
-    let args = ["check", "check-ring", "--seeds", seed, "--swarm", "--set", &set];
+    let args = [&["check", "check-ring", "--seeds", seed, "--swarm", "--set", &set][..], extra].concat();
     let output = overlaysim(&args, dir.path());
     assert!(output.status.success(), "{protocol} seed {seed}: {}", stdout(&output));
+}
+
+fn swarm_seed_passes(protocol: &str, seed: &str) {
+    swarm_seed_passes_with(protocol, seed, &[]);
 }
 
 fn relaxed_swarm_seed_passes(seed: &str) {

@@ -196,24 +196,7 @@ fn every_seed_of_the_merge_check_converges_after_flapping_partitions_during_chur
     // The README runs 1000 seeds per protocol; the test runs the first 100.
     for protocol in ["chord", "relaxed_ring"] {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("check");
-        let protocol_set = format!("protocol=\"{protocol}\"");
-        let args = [
-            "sweep",
-            "merge-check",
-            "--seeds",
-            "1..100",
-            "--require-merge-within",
-            "30",
-            "-q",
-            "--set",
-            &protocol_set,
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        let check = crate::support::overlaysim(&args, dir.path());
-        assert!(check.status.success(), "{protocol}: {}", crate::support::stderr(&check));
-        let results = scenarios::output::read_csv(&out.join("results.csv")).unwrap();
+        let results = merge_check_passes(protocol, "1..100", dir.path());
         assert_eq!(results.rows.len(), 100);
         let rings_max = results.column_f64("rings_max");
         assert!(rings_max.iter().filter(|&&r| r >= 2.0).count() >= 75, "{protocol}: partitions split the ring");
@@ -233,20 +216,28 @@ fn every_seed_of_the_merge_check_converges_after_flapping_partitions_during_chur
 #[test]
 fn relaxed_ring_merge_check_seed_665_a_joiner_is_not_taken_as_successor_before_it_joined() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("check");
+    merge_check_passes("relaxed_ring", "665..665", dir.path());
+}
+
+/// `sweep merge-check --seeds SEEDS --require-merge-within 30` with
+/// `protocol` passes; its results.
+fn merge_check_passes(protocol: &str, seeds: &str, dir: &std::path::Path) -> scenarios::runner::Table {
+    let out = dir.join("check");
+    let protocol_set = format!("protocol=\"{protocol}\"");
     let args = [
         "sweep",
         "merge-check",
         "--seeds",
-        "665..665",
+        seeds,
         "--require-merge-within",
         "30",
         "-q",
         "--set",
-        "protocol=\"relaxed_ring\"",
+        &protocol_set,
         "--out",
         out.to_str().unwrap(),
     ];
-    let check = crate::support::overlaysim(&args, dir.path());
-    assert!(check.status.success(), "{}", crate::support::stderr(&check));
+    let check = crate::support::overlaysim(&args, dir);
+    assert!(check.status.success(), "{protocol}: {}", crate::support::stderr(&check));
+    scenarios::output::read_csv(&out.join("results.csv")).unwrap()
 }

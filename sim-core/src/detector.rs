@@ -1,7 +1,9 @@
 //! The failure-detector model: eventually perfect, with false suspicions.
 //!
 //! A node *watches* the peers it depends on. The engine keeps one link per
-//! (watcher, peer) pair and decides every verdict:
+//! (watcher, peer) pair and decides every verdict. A link counts its
+//! watches: the layers of one node (a mesh around a ring peer) watch and
+//! unwatch on their own, and the link lasts while any of them holds it.
 //! - a crashed or departed peer is suspected by each of its watchers after
 //!   the detection delay (completeness);
 //! - false suspicions arrive as a Poisson process of rate λ per watched link
@@ -48,6 +50,8 @@ struct LinkState {
     /// Position in `order`, for O(1) uniform picks and swap-removal.
     position: u32,
     suspected: bool,
+    /// How many watches hold the link.
+    holds: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,19 +97,32 @@ impl Detector {
         now.abs_diff(then) * 8 > then.max(1)
     }
 
-    /// Adds the link; false when it already existed.
+    /// Adds the link, or one more hold on it; false when it already existed.
     pub fn watch(&mut self, watcher: NodeId, peer: NodeId) -> bool {
-        if watcher == peer || self.links.contains_key(&(watcher, peer)) {
+        if watcher == peer {
+            return false;
+        }
+        if let Some(state) = self.links.get_mut(&(watcher, peer)) {
+            state.holds += 1;
             return false;
         }
         let position = self.order.len() as u32;
         self.order.push((watcher, peer));
-        self.links.insert((watcher, peer), LinkState { position, suspected: false });
+        self.links.insert((watcher, peer), LinkState { position, suspected: false, holds: 1 });
         self.by_peer.insert((peer, watcher));
         true
     }
 
+    /// Releases one hold; the last one removes the link.
     pub fn unwatch(&mut self, watcher: NodeId, peer: NodeId) {
+        match self.links.get_mut(&(watcher, peer)) {
+            Some(state) if state.holds > 1 => {
+                state.holds -= 1;
+                return;
+            }
+            Some(_) => {}
+            None => return,
+        }
         let Some(state) = self.links.remove(&(watcher, peer)) else { return };
         self.by_peer.remove(&(peer, watcher));
         let position = state.position as usize;
@@ -121,6 +138,7 @@ impl Detector {
         let peers: Vec<NodeId> =
             self.links.range((watcher, NodeId(0))..=(watcher, NodeId(u32::MAX))).map(|(&(_, p), _)| p).collect();
         for peer in peers {
+            self.links.entry((watcher, peer)).and_modify(|state| state.holds = 1);
             self.unwatch(watcher, peer);
         }
     }
@@ -196,6 +214,9 @@ mod tests {
         d.watch(NodeId(3), NodeId(2));
         d.watch(NodeId(1), NodeId(4));
         assert_eq!(d.watchers_of(NodeId(2)).collect::<Vec<_>>(), [NodeId(1), NodeId(3)]);
+        // Watched twice (two layers of node 1): the first unwatch leaves it.
+        d.unwatch(NodeId(1), NodeId(2));
+        assert!(d.is_watching(NodeId(1), NodeId(2)));
         d.unwatch(NodeId(1), NodeId(2));
         assert_eq!(d.watchers_of(NodeId(2)).collect::<Vec<_>>(), [NodeId(3)]);
         assert_eq!(d.link_count(), 2);

@@ -79,12 +79,28 @@ pub trait Protocol: Sized + Debug {
 /// One intention of a handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect<P: Protocol> {
-    Send { to: NodeId, message: P::Message },
-    SetTimer { after: SimTime, timer: P::Timer },
-    CancelTimer { timer: P::Timer },
-    Watch { peer: NodeId },
-    Unwatch { peer: NodeId },
-    Report { report: P::Report },
+    Send {
+        to: NodeId,
+        message: P::Message,
+    },
+    SetTimer {
+        after: SimTime,
+        timer: P::Timer,
+    },
+    CancelTimer {
+        timer: P::Timer,
+    },
+    /// Watch `peer` with the failure detector. Watches are counted: each
+    /// `Unwatch` releases one, so layers of a node watch independently.
+    Watch {
+        peer: NodeId,
+    },
+    Unwatch {
+        peer: NodeId,
+    },
+    Report {
+        report: P::Report,
+    },
 }
 
 /// What a handler sees and where it writes.

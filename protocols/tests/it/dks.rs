@@ -1,24 +1,11 @@
 //! The DKS-style lock-based join (PPL 2008 §2), at small N.
 
-use crate::harness::{by_joins, claims_overlap, ideal, perfect, predecessors_correct};
+use crate::harness::{by_joins, claims_overlap, ideal, perfect, ppl_engine, predecessors_correct, sent};
 use protocols::dks::{Dks, DksConfig};
-use sim_core::detector::DetectorConfig;
-use sim_core::network::{Latency, NetworkConfig};
-use sim_core::{IdSpace, Message, Protocol, SimConfig, SimTime, Simulation};
+use sim_core::{Protocol, SimConfig, SimTime, Simulation};
 
 fn engine(seed: u64) -> SimConfig {
-    SimConfig {
-        seed,
-        space: IdSpace::modulus(100_000),
-        network: NetworkConfig { latency: Latency::Uniform { min_ms: 5.0, max_ms: 50.0 }, loss: 0.0 },
-        detector: DetectorConfig { detection_delay: SimTime::from_millis(500), ..DetectorConfig::default() },
-        ..SimConfig::default()
-    }
-}
-
-fn count(sim: &Simulation<Dks>, kind: &str) -> u64 {
-    let kinds = <Dks as Protocol>::Message::KINDS;
-    sim.message_counts()[kinds.iter().position(|k| *k == kind).unwrap()]
+    ppl_engine(seed, 500)
 }
 
 #[test]
@@ -34,7 +21,7 @@ fn locked_joins_are_atomic_and_serialized() {
     }
     assert!(perfect(&sim));
     assert!(predecessors_correct(&sim));
-    assert!(count(&sim, "try_later") > 0, "no join ever met a lock");
+    assert!(sent(&sim, "try_later") > 0, "no join ever met a lock");
 }
 
 #[test]
@@ -57,7 +44,7 @@ fn a_crashed_joiner_holds_the_lock_until_it_is_suspected() {
     let second = sim.spawn_with(between(3), 0, |me, c| Dks::create(me, Some(ring[0]), c));
     sim.run_until(SimTime::from_millis(700));
     assert!(!sim.node(second).unwrap().is_member(), "joined through a held lock");
-    assert!(count(&sim, "try_later") > 0);
+    assert!(sent(&sim, "try_later") > 0);
     sim.run_until(SimTime::from_secs(10));
     assert!(sim.node(second).unwrap().is_member(), "the lock was never released");
     assert!(!claims_overlap(&sim));

@@ -1,8 +1,30 @@
 //! A small driver shared by the protocol tests.
 
 use protocols::{LookupOutcome, RingProtocol};
+use sim_core::detector::DetectorConfig;
+use sim_core::network::{Latency, NetworkConfig};
 use sim_core::rng::{Draw, Purpose, Stream};
-use sim_core::{NodeId, Peer, SimConfig, SimTime, Simulation};
+use sim_core::{IdSpace, Message, NodeId, Peer, Protocol, SimConfig, SimTime, Simulation};
+
+/// The PPL 2008 setup: key space 100 000, 5–50 ms links, no loss.
+pub fn ppl_engine(seed: u64, detection_delay_ms: u64) -> SimConfig {
+    SimConfig {
+        seed,
+        space: IdSpace::modulus(100_000),
+        network: NetworkConfig { latency: Latency::Uniform { min_ms: 5.0, max_ms: 50.0 }, loss: 0.0 },
+        detector: DetectorConfig {
+            detection_delay: SimTime::from_millis(detection_delay_ms),
+            ..DetectorConfig::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+/// Messages of `kind` sent so far.
+pub fn sent<P: Protocol>(sim: &Simulation<P>, kind: &str) -> u64 {
+    let kinds = <P as Protocol>::Message::KINDS;
+    sim.message_counts()[kinds.iter().position(|k| *k == kind).expect("a message kind of the protocol")]
+}
 
 /// A simulation of `n` nodes started in the converged state.
 pub fn ideal<P: RingProtocol>(config: SimConfig, protocol: P::Config, n: usize) -> Simulation<P> {

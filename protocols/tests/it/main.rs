@@ -4,4 +4,5 @@ mod chaos;
 mod chord;
 mod dks;
 mod harness;
+mod palta;
 mod relaxed_ring;

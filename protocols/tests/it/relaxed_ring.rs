@@ -1,23 +1,15 @@
 //! The relaxed ring against the claims of PPL 2008, at small N.
 
 use crate::harness::{
-    branch_starts, by_joins, claims_overlap, ideal, lookups, perfect, predecessors_correct, true_successor,
+    branch_starts, by_joins, claims_overlap, ideal, lookups, perfect, ppl_engine, predecessors_correct, true_successor,
 };
 use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
 use protocols::{RingProtocol, RingView};
-use sim_core::detector::DetectorConfig;
-use sim_core::network::{Latency, NetworkConfig};
 use sim_core::rng::{Draw, Purpose, Stream};
-use sim_core::{IdSpace, Message, Protocol, SimConfig, SimTime, Simulation};
+use sim_core::{Message, Protocol, SimConfig, SimTime, Simulation};
 
 fn engine(seed: u64) -> SimConfig {
-    SimConfig {
-        seed,
-        space: IdSpace::modulus(100_000),
-        network: NetworkConfig { latency: Latency::Uniform { min_ms: 5.0, max_ms: 50.0 }, loss: 0.0 },
-        detector: DetectorConfig { detection_delay: SimTime::from_millis(200), ..DetectorConfig::default() },
-        ..SimConfig::default()
-    }
+    ppl_engine(seed, 200)
 }
 
 /// Runs until `end`, checking after every `step` that no key has two

@@ -32,10 +32,12 @@
 //! - A mesh peer watches every member, as a full mesh is connected to each
 //!   (the detector counts watches, so the mesh's and the ring peer's stay
 //!   apart), and every crash reaches every member.
-//! - A suspected member is set aside as gone, still watched, and comes back
-//!   on its `alive` only: the member list follows the failure detector. A
-//!   member taken back on a message while the detector still suspected it
-//!   could crash unseen (found by `overlaysim check`, swarm seed 726).
+//! - A suspected peer, member or not, is set aside as gone, still watched,
+//!   and a member comes back on its `alive` only: the member list follows
+//!   the failure detector. A member taken back on a message while the
+//!   detector still suspected it could crash unseen (found by `overlaysim
+//!   check`, swarm seed 726), and so could a suspected ring pointer that a
+//!   member list brought in (3072).
 //! - Every `mesh_sync_every` a mesh peer sends its member list
 //!   (`mesh_sync`) to one random member; the receiver adds the members it
 //!   lacks and has not seen gone. Lost hellos heal this way. A dead member
@@ -45,6 +47,8 @@
 //!   plus the ring peers its ring peer points to and does not suspect. A
 //!   relaxed-ring message that changes them (an `upd_succ_list` written
 //!   before its sender heard of a new member, swarm seed 304) is undone.
+//!   When its predecessor is a ring peer right after a member, it hints
+//!   that member, which may never have heard of the ring peer (638, ω = 30).
 //! - Once a contact has answered `use_ring`, it tells every member in a
 //!   `mesh_sync`, and from then on every joiner joins the ring, even after
 //!   crashes take the mesh below ω: a mesh joiner would never hear of the
@@ -53,12 +57,14 @@
 //!   bootstrap service gives it.
 //!
 //! Without the sync, 44 % of the swarm seeds ended split; without the rest,
-//! 1.3 %.
+//! 1.3 %. Beyond ω the ring peers need the merge layer after a partition,
+//! as the relaxed ring does; PALTA runs inside it like the other rings.
 //!
 //! # Messages
 //! `mesh_join`, `mesh_members`, `mesh_hello`, `mesh_welcome`, `use_ring`,
 //! `mesh_sync`, and every relaxed-ring message.
 
+use crate::merge::{MERGE_KINDS, MergeKinds, Mergeable};
 use crate::relaxed_ring::{
     AroundRelaxedRing, RelaxedMessage, RelaxedReport, RelaxedRequest, RelaxedRing, RelaxedRingConfig, RelaxedTimer,
 };
@@ -134,15 +140,23 @@ enum Mode {
     Ring,
 }
 
+/// A peer a mesh peer suspects, and its entry if it was a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Gone {
+    node: NodeId,
+    member: Option<Peer>,
+}
+
 /// One PALTA peer: a relaxed-ring peer plus, below ω, a mesh.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Palta {
     ring: RelaxedRing,
     mode: Mode,
     contact: Option<Peer>,
-    /// Mesh members dropped on a suspicion, oldest first: taken back on
-    /// their `alive` only, never from a message or another's list.
-    gone: Vec<Peer>,
+    /// The peers this mesh peer suspects, members or not, oldest first: a
+    /// member is taken back on its `alive` only, never from a message or
+    /// another's list.
+    gone: Vec<Gone>,
     /// The peers the mesh watches (members and gone peers), sorted: its
     /// own watches, counted apart from the ring peer's.
     watched: Vec<NodeId>,
@@ -231,9 +245,25 @@ impl Palta {
     }
 
     /// A mesh peer's ring pointers are the converged ones of its view.
+    ///
+    /// When its predecessor is a ring peer that follows a member in the
+    /// view, that member may never have heard of it (a ring peer that
+    /// joined here while the member was falsely suspected, swarm seed 638
+    /// with ω = 30): the member gets a `hint` naming it, as a relaxed-ring
+    /// branch root would send.
     fn adopt_mesh_ring(&mut self, ctx: &mut Ctx<'_, Self>) {
         let Some(view) = self.mesh_view(ctx) else { return };
         let Ok(index) = view.binary_search_by_key(&ctx.me.id, |p| p.id) else { return };
+        let n = view.len();
+        if let Mode::Mesh { members } = &self.mode
+            && n > 2
+        {
+            let (pred, behind) = (view[(index + n - 1) % n], view[(index + n - 2) % n]);
+            let is_member = |peer: Peer| members.binary_search_by_key(&peer.id, |m| m.id).is_ok();
+            if !is_member(pred) && is_member(behind) {
+                ctx.send(behind.node, PaltaMessage::Ring(RelaxedMessage::Hint { succ: pred }));
+            }
+        }
         let converged = RelaxedRing::ideal(&view, index, ctx.space, &ctx.config.ring);
         self.ring.merge_converged(converged);
         self.with_ring(ctx, |ring, inner| ring.on_start(inner));
@@ -247,7 +277,7 @@ impl Palta {
         let Mode::Mesh { members } = &self.mode else { return };
         let me = ctx.me.node;
         let mut wanted: Vec<NodeId> =
-            members.iter().chain(self.gone.iter()).map(|p| p.node).filter(|&n| n != me).collect();
+            members.iter().map(|p| p.node).chain(self.gone.iter().map(|g| g.node)).filter(|&n| n != me).collect();
         wanted.sort_unstable();
         wanted.dedup();
         let (mut old, mut new) = (self.watched.iter().peekable(), wanted.iter().peekable());
@@ -286,27 +316,34 @@ impl Palta {
         }
     }
 
-    /// A mesh member suspected: set it aside as gone.
-    fn drop_member(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+    /// A suspected peer: set aside as gone, a member or not. A non-member
+    /// too, or a member list could bring it in while the detector, whose
+    /// link to it is already suspected, would never say so again (found by
+    /// `overlaysim check`, swarm seed 3072).
+    fn set_aside(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
         let Mode::Mesh { members } = &mut self.mode else { return };
-        let Some(index) = members.iter().position(|p| p.node == peer && p.node != ctx.me.node) else { return };
-        let removed = members.remove(index);
+        if peer == ctx.me.node || self.gone.iter().any(|g| g.node == peer) {
+            return;
+        }
+        let member = members.iter().position(|p| p.node == peer).map(|index| members.remove(index));
         if self.gone.len() == 2 * ctx.config.omega.max(1) {
             self.gone.remove(0);
         }
-        self.gone.push(removed);
+        self.gone.push(Gone { node: peer, member });
     }
 
     fn is_gone(&self, peer: NodeId) -> bool {
         self.gone.iter().any(|g| g.node == peer)
     }
 
-    /// A gone peer shows it lives: a member again.
-    fn revive(&mut self, peer: NodeId) -> Option<Peer> {
-        let index = self.gone.iter().position(|p| p.node == peer)?;
-        let revived = self.gone.remove(index);
-        self.add_member(revived);
-        Some(revived)
+    /// A gone peer shows it lives: a member again if it was one. Whether
+    /// the mesh changed.
+    fn revive(&mut self, peer: NodeId) -> bool {
+        let Some(index) = self.gone.iter().position(|g| g.node == peer) else { return false };
+        match self.gone.remove(index).member {
+            Some(member) => self.add_member(member),
+            None => false,
+        }
     }
 
     fn sync_members(&self, ctx: &mut Ctx<'_, Self>, to: NodeId) {
@@ -334,7 +371,7 @@ impl Palta {
         let me = ctx.me.node;
         let mut changed = false;
         for peer in list {
-            if peer.node != me && !self.gone.iter().any(|g| g.node == peer.node) {
+            if peer.node != me && !self.is_gone(peer.node) {
                 changed |= self.add_member(*peer);
             }
         }
@@ -473,14 +510,16 @@ impl Protocol for Palta {
     }
 
     fn on_suspect(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
-        self.drop_member(ctx, peer);
+        self.set_aside(ctx, peer);
         self.sync_mesh_watches(ctx);
         self.ring_event(ctx, |ring, inner| ring.on_suspect(inner, peer));
     }
 
     fn on_alive(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        // Out of gone first: the ring peer may take it back as a neighbour.
+        let member_back = self.revive(peer);
         self.ring_event(ctx, |ring, inner| ring.on_alive(inner, peer));
-        if self.revive(peer).is_some() {
+        if member_back {
             self.adopt_mesh_ring(ctx);
         }
     }
@@ -554,4 +593,43 @@ impl RingProtocol for Palta {
     const HINT_KINDS: &'static [&'static str] = RelaxedRing::HINT_KINDS;
 
     fn control(_config: &mut PaltaConfig, _control: Control) {}
+}
+
+impl MergeKinds for PaltaMessage {
+    const MERGING_KINDS: &'static [&'static str] =
+        &concat_kinds::<{ MERGE_KINDS.len() + PaltaMessage::KINDS.len() }>(&MERGE_KINDS, PaltaMessage::KINDS);
+}
+
+/// Ring unification as for the relaxed ring: beyond ω the ring peers merge
+/// as relaxed-ring peers do, and a mesh peer takes what the merge offers
+/// into its view only when it is a ring peer it does not suspect (its
+/// members come back on their `alive`).
+impl Mergeable for Palta {
+    fn next_hop(&self, space: IdSpace, config: &PaltaConfig, key: RingId) -> Peer {
+        self.ring.next_hop(space, &config.ring, key)
+    }
+
+    fn offer_successor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        self.ring_event(ctx, |ring, inner| ring.offer_successor(inner, peer));
+    }
+
+    fn offer_predecessor(&mut self, ctx: &mut Ctx<'_, Self>, peer: Peer) {
+        self.ring_event(ctx, |ring, inner| ring.offer_predecessor(inner, peer));
+    }
+
+    fn suspects(&self, node: NodeId) -> bool {
+        self.is_gone(node) || self.ring.suspects(node)
+    }
+
+    fn contact(&self) -> Option<Peer> {
+        self.contact
+    }
+
+    fn fingers(&self) -> impl Iterator<Item = Peer> + '_ {
+        Mergeable::fingers(&self.ring)
+    }
+
+    fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.ring_event(ctx, |ring, inner| ring.tidy(inner));
+    }
 }

@@ -1072,11 +1072,6 @@ impl Protocol for RelaxedRing {
 impl RelaxedRing {
     /// Takes the pointers of a converged state (a PALTA mesh peer knows the
     /// whole membership) and keeps everything else.
-    /// Whether this peer suspects `node` (it is in the crashed set).
-    pub fn suspects(&self, node: NodeId) -> bool {
-        self.is_crashed(node)
-    }
-
     /// The peers that still point here: the predecessor and its branch.
     pub fn pred_list(&self) -> &[Peer] {
         &self.pred_list

@@ -798,7 +798,7 @@ pub fn run_scenario(
         (ProtocolName::Palta, ProtocolParams::Palta(params)) => {
             let config =
                 PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default(), ..PaltaConfig::default() };
-            Ok(runner::run::<Palta>(scenario, config, trace, progress))
+            Ok(run_mergeable::<Palta>(scenario, config, trace, progress))
         }
         (protocol, _) => Err(Failure::input(format!(
             "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, dks, palta)",

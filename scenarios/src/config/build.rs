@@ -154,12 +154,6 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let merge = match raw.merge {
         Some(raw_merge) if raw_merge.enabled != Some(false) => {
             let path = top.key("merge");
-            if !matches!(protocol, ProtocolName::Chord | ProtocolName::RelaxedRing | ProtocolName::Dks) {
-                return Err(Problem::at_key(
-                    path,
-                    format!("ring unification is available for chord, relaxed_ring and dks, not {protocol}"),
-                ));
-            }
             Some(merge_spec(raw_merge, &path)?)
         }
         _ => None,

@@ -820,8 +820,11 @@ fn merge_tables_kicks_flapping_and_listed_partitions_read_and_validate() {
 
     let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"kick\"\n");
     assert!(err(&text).ends_with("events[0].kind: a kick needs the [merge] table"), "{}", err(&text));
-    let text = minimal_plus("[merge]\n").replace("\"chord\"", "\"palta\"");
-    assert!(err(&text).contains("merge: ring unification is available for chord, relaxed_ring and dks, not palta"));
+    // Every ring protocol runs inside the merge layer.
+    for protocol in ["relaxed_ring", "dks", "palta"] {
+        let text = minimal_plus("[merge]\n").replace("\"chord\"", &format!("\"{protocol}\""));
+        assert!(ok(&text).merge.is_some(), "{protocol}");
+    }
     let text = minimal_plus("[merge]\nfanout = 65\n");
     assert!(err(&text).contains("merge.fanout: must be between 0 and 64, got 65"), "{}", err(&text));
     let text =

@@ -29,7 +29,7 @@ fn canary<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn swarm_seeds_pass_for_every_ring_protocol_and_print_nothing_but_the_summary() {
     let dir = tempfile::tempdir().unwrap();
-    for protocol in ["chord", "relaxed_ring", "dks"] {
+    for protocol in ["chord", "relaxed_ring", "dks", "palta"] {
         let set = format!("protocol=\"{protocol}\"");
         let output = overlaysim(&["check", "check-ring", "--seeds", "1..40", "--swarm", "--set", &set], dir.path());
         assert!(output.status.success(), "{protocol}: {}{}", stdout(&output), stderr(&output));
@@ -186,7 +186,7 @@ fn dks_swarm_seed_103_a_joiner_whose_contact_crashed_joins_through_a_fresh_one()
 #[test]
 fn palta_swarm_seeds_2_4_6_9_the_mesh_heals() {
     for seed in ["2", "4", "6", "9"] {
-        swarm_seed_passes_with("palta", seed, &["--set", "merge.enabled=false"]);
+        palta_swarm_seed_passes(seed);
     }
 }
 
@@ -203,8 +203,35 @@ fn palta_swarm_seeds_2_4_6_9_the_mesh_heals() {
 #[test]
 fn palta_swarm_seeds_304_726_921_the_mesh_follows_the_detector() {
     for seed in ["304", "726", "921"] {
-        swarm_seed_passes_with("palta", seed, &["--set", "merge.enabled=false"]);
+        palta_swarm_seed_passes(seed);
     }
+}
+
+// Found by the swarm check once PALTA ran inside the merge layer: a mesh
+// peer set aside only the members it suspected. A ring pointer it did not
+// have as a member was suspected, then a member list sent just before the
+// others suspected it too brought it in as a member, and the detector,
+// whose link to it was already suspected, never said so again. Every
+// suspected peer is set aside now.
+#[test]
+fn palta_swarm_seed_3072_a_suspected_non_member_is_set_aside_too() {
+    swarm_seed_passes("palta", "3072");
+}
+
+// Found by the swarm check with ω = 30, mesh and ring peers mixed: a ring
+// peer joined at a mesh peer that was falsely suspecting the member just
+// before the joiner. When the member came back, nobody told it of the
+// ring peer, which it skipped for good. A mesh peer whose predecessor is a
+// ring peer right after a member now hints that member.
+#[test]
+fn palta_swarm_seed_638_omega_30_a_member_hears_of_the_ring_peer_after_it() {
+    swarm_seed_passes_with("palta", "638", &["--set", "protocol_params.omega=30"]);
+}
+
+/// A PALTA swarm seed passes inside the merge layer, and without it.
+fn palta_swarm_seed_passes(seed: &str) {
+    swarm_seed_passes("palta", seed);
+    swarm_seed_passes_with("palta", seed, &["--set", "merge.enabled=false"]);
 }
 
 // Found by the swarm check: DKS sends no hints, so a fixer kept in a

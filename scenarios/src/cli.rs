@@ -796,8 +796,11 @@ pub fn run_scenario(
             Ok(run_mergeable::<Dks>(scenario, config, trace, progress))
         }
         (ProtocolName::Palta, ProtocolParams::Palta(params)) => {
-            let config =
-                PaltaConfig { omega: params.omega, ring: RelaxedRingConfig::default(), ..PaltaConfig::default() };
+            let config = PaltaConfig {
+                omega: params.omega,
+                ring: RelaxedRingConfig::default(),
+                mesh_sync_every: SimTime::from_secs_f64(params.mesh_sync_every_s),
+            };
             Ok(run_mergeable::<Palta>(scenario, config, trace, progress))
         }
         (protocol, _) => Err(Failure::input(format!(

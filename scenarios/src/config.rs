@@ -271,11 +271,14 @@ impl Default for DksParams {
 pub struct PaltaParams {
     /// `omega`: the mesh size from which joiners join the relaxed ring, 2..=1000000 [100].
     pub omega: usize,
+    /// `mesh_sync_every_s`: how often a mesh peer sends its member list to
+    /// a random member, ≥ 0, 0 = never [1].
+    pub mesh_sync_every_s: f64,
 }
 
 impl Default for PaltaParams {
     fn default() -> Self {
-        PaltaParams { omega: 100 }
+        PaltaParams { omega: 100, mesh_sync_every_s: 1.0 }
     }
 }
 

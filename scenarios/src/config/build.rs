@@ -275,8 +275,12 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
         }
         ProtocolName::Palta => {
             let raw: RawPalta = decode(toml::Value::Table(table), &path, &[])?;
-            let omega = int_or(&path.key("omega"), raw.omega, PaltaParams::default().omega, 2, 1_000_000)?;
-            Ok(ProtocolParams::Palta(PaltaParams { omega }))
+            let defaults = PaltaParams::default();
+            let omega = int_or(&path.key("omega"), raw.omega, defaults.omega, 2, 1_000_000)?;
+            let mesh_sync_every_s = opt(raw.mesh_sync_every_s, defaults.mesh_sync_every_s, |v| {
+                non_negative(&path.key("mesh_sync_every_s"), v)
+            })?;
+            Ok(ProtocolParams::Palta(PaltaParams { omega, mesh_sync_every_s }))
         }
         ProtocolName::Dks => {
             let raw: RawDks = decode(toml::Value::Table(table), &path, &[])?;

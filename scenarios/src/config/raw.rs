@@ -140,6 +140,7 @@ pub(super) struct RawDks {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPalta {
     pub(super) omega: Option<Int>,
+    pub(super) mesh_sync_every_s: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -443,6 +443,15 @@ fn out_of_range_values_name_file_line_and_key() {
     assert_eq!(err(&format!("seed = -1\n{MINIMAL}")), "test.toml:1:1: seed: must be >= 0, got -1");
     let text = minimal_plus("[protocol_params]\nsuccessor_list = 65\n");
     assert_eq!(err(&text), "test.toml:8:1: protocol_params.successor_list: must be between 1 and 64, got 65");
+    let palta = MINIMAL.replace("\"chord\"", "\"palta\"") + "[protocol_params]\n";
+    let e = err(&format!("{palta}mesh_sync_every_s = -1\n"));
+    assert!(e.starts_with("test.toml:8:1: protocol_params.mesh_sync_every_s: must be"), "{e}");
+    let s = ok(&format!("{palta}omega = 30\nmesh_sync_every_s = 0.5\n"));
+    assert_eq!(
+        s.protocol_params,
+        ProtocolParams::Palta(PaltaParams { omega: 30, mesh_sync_every_s: 0.5 }),
+        "parsed as written"
+    );
     let text = minimal_plus("[[events]]\nat_s = 61\nkind = \"heal\"\n");
     assert_eq!(err(&text), "test.toml:8:1: events[0].at_s: must be <= duration_s (60), got 61");
     let text = minimal_plus("[[events]]\nat_s = -1\nkind = \"heal\"\n");

@@ -47,8 +47,10 @@
 //!   plus the ring peers its ring peer points to and does not suspect. A
 //!   relaxed-ring message that changes them (an `upd_succ_list` written
 //!   before its sender heard of a new member, swarm seed 304) is undone.
-//!   When its predecessor is a ring peer right after a member, it hints
-//!   that member, which may never have heard of the ring peer (638, ω = 30).
+//!   Beyond ω two relaxed-ring rules carry over: a suspected ring peer that
+//!   is the predecessor stays until a `fix` replaces it (1449, ω = 30), and
+//!   when the predecessor is a ring peer right after a member, that member,
+//!   which may never have heard of it, gets a `hint` (638, ω = 30).
 //! - Once a contact has answered `use_ring`, it tells every member in a
 //!   `mesh_sync`, and from then on every joiner joins the ring, even after
 //!   crashes take the mesh below ω: a mesh joiner would never hear of the
@@ -195,14 +197,20 @@ impl Palta {
     /// The ring peers (joined beyond ω) this mesh peer's ring peer points
     /// to that are not members and are not suspected: with the members,
     /// they make its view.
+    ///
+    /// A suspected ring peer that is still the predecessor stays, as in
+    /// the relaxed ring, claiming its range until a `fix` replaces it: a
+    /// joiner arriving meanwhile then names it, not the member before it,
+    /// and it learns of the joiner (found by `overlaysim check`, swarm seed
+    /// 1449 with ω = 30).
     fn ring_extras<'a>(&'a self, members: &'a [Peer], me: NodeId) -> impl Iterator<Item = Peer> + 'a {
         let ring = &self.ring;
-        let pointers = ring.predecessor().into_iter().chain(ring.successor_list().iter().copied());
+        let pred = ring.predecessor();
+        let pointers = pred.into_iter().chain(ring.successor_list().iter().copied());
         pointers.chain(ring.pred_list().iter().copied()).filter(move |p| {
-            p.node != me
-                && members.binary_search_by_key(&p.id, |m| m.id).is_err()
-                && !self.is_gone(p.node)
-                && !ring.suspects(p.node)
+            let suspected = self.is_gone(p.node) || ring.suspects(p.node);
+            let kept_pred = pred == Some(*p) && !self.gone.iter().any(|g| g.node == p.node && g.member.is_some());
+            p.node != me && members.binary_search_by_key(&p.id, |m| m.id).is_err() && (!suspected || kept_pred)
         })
     }
 

@@ -228,6 +228,17 @@ fn palta_swarm_seed_638_omega_30_a_member_hears_of_the_ring_peer_after_it() {
     swarm_seed_passes_with("palta", "638", &["--set", "protocol_params.omega=30"]);
 }
 
+// Found by the swarm check with ω = 30: a mesh peer falsely suspected its
+// predecessor, a ring peer, and its view dropped it at once, so a ring
+// joiner that came next was told the member before it as its predecessor,
+// and the suspected one, back alive, skipped the joiner for good. A
+// suspected ring peer now stays predecessor until a fix replaces it, as in
+// the relaxed ring.
+#[test]
+fn palta_swarm_seed_1449_omega_30_a_suspected_ring_predecessor_stays_in_place() {
+    swarm_seed_passes_with("palta", "1449", &["--set", "protocol_params.omega=30"]);
+}
+
 /// A PALTA swarm seed passes inside the merge layer, and without it.
 fn palta_swarm_seed_passes(seed: &str) {
     swarm_seed_passes("palta", seed);

@@ -163,7 +163,8 @@ pub struct Palta {
     /// own watches, counted apart from the ring peer's.
     watched: Vec<NodeId>,
     /// Whether this mesh peer knows the network has switched to the
-    /// relaxed ring (it sent `use_ring`, or was told in a `mesh_sync`): from then on every joiner joins the ring.
+    /// relaxed ring (it sent `use_ring`, or was told in a `mesh_sync`):
+    /// from then on every joiner joins the ring.
     ring_started: bool,
 }
 
@@ -208,8 +209,9 @@ impl Palta {
         let pred = ring.predecessor();
         let pointers = pred.into_iter().chain(ring.successor_list().iter().copied());
         pointers.chain(ring.pred_list().iter().copied()).filter(move |p| {
-            let suspected = self.is_gone(p.node) || ring.suspects(p.node);
-            let kept_pred = pred == Some(*p) && !self.gone.iter().any(|g| g.node == p.node && g.member.is_some());
+            let gone = self.gone.iter().find(|g| g.node == p.node);
+            let suspected = gone.is_some() || ring.suspects(p.node);
+            let kept_pred = pred == Some(*p) && gone.is_none_or(|g| g.member.is_none());
             p.node != me && members.binary_search_by_key(&p.id, |m| m.id).is_err() && (!suspected || kept_pred)
         })
     }
@@ -329,10 +331,10 @@ impl Palta {
     /// link to it is already suspected, would never say so again (found by
     /// `overlaysim check`, swarm seed 3072).
     fn set_aside(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
-        let Mode::Mesh { members } = &mut self.mode else { return };
-        if peer == ctx.me.node || self.gone.iter().any(|g| g.node == peer) {
+        if peer == ctx.me.node || self.is_gone(peer) {
             return;
         }
+        let Mode::Mesh { members } = &mut self.mode else { return };
         let member = members.iter().position(|p| p.node == peer).map(|index| members.remove(index));
         if self.gone.len() == 2 * ctx.config.omega.max(1) {
             self.gone.remove(0);
@@ -354,21 +356,24 @@ impl Palta {
         }
     }
 
+    /// This mesh peer's `mesh_sync`: its member list and what it knows of
+    /// the switch to the ring.
+    fn sync_message(&self) -> Option<PaltaMessage> {
+        let Mode::Mesh { members } = &self.mode else { return None };
+        Some(PaltaMessage::MeshSync { members: Arc::from(members.as_slice()), ring_started: self.ring_started })
+    }
+
     fn sync_members(&self, ctx: &mut Ctx<'_, Self>, to: NodeId) {
-        if let Mode::Mesh { members } = &self.mode {
-            ctx.send(
-                to,
-                PaltaMessage::MeshSync { members: Arc::from(members.as_slice()), ring_started: self.ring_started },
-            );
+        if let Some(message) = self.sync_message() {
+            ctx.send(to, message);
         }
     }
 
     fn tell_every_member(&self, ctx: &mut Ctx<'_, Self>) {
-        let Mode::Mesh { members } = &self.mode else { return };
-        let list: Arc<[Peer]> = Arc::from(members.as_slice());
+        let (Mode::Mesh { members }, Some(message)) = (&self.mode, self.sync_message()) else { return };
         let me = ctx.me.node;
         for peer in members.iter().filter(|p| p.node != me) {
-            ctx.send(peer.node, PaltaMessage::MeshSync { members: Arc::clone(&list), ring_started: true });
+            ctx.send(peer.node, message.clone());
         }
     }
 

@@ -1070,13 +1070,13 @@ impl Protocol for RelaxedRing {
 }
 
 impl RelaxedRing {
-    /// Takes the pointers of a converged state (a PALTA mesh peer knows the
-    /// whole membership) and keeps everything else.
     /// The peers that still point here: the predecessor and its branch.
     pub fn pred_list(&self) -> &[Peer] {
         &self.pred_list
     }
 
+    /// Takes the pointers of a converged state (a PALTA mesh peer knows the
+    /// whole membership) and keeps everything else.
     pub fn merge_converged(&mut self, converged: RelaxedRing) {
         self.joining = Joining::Done;
         self.pred = converged.pred;

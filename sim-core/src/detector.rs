@@ -115,14 +115,15 @@ impl Detector {
 
     /// Releases one hold; the last one removes the link.
     pub fn unwatch(&mut self, watcher: NodeId, peer: NodeId) {
-        match self.links.get_mut(&(watcher, peer)) {
-            Some(state) if state.holds > 1 => {
-                state.holds -= 1;
-                return;
-            }
-            Some(_) => {}
-            None => return,
+        let Some(state) = self.links.get_mut(&(watcher, peer)) else { return };
+        state.holds -= 1;
+        if state.holds == 0 {
+            self.remove_link(watcher, peer);
         }
+    }
+
+    /// Removes the link, whatever holds it.
+    fn remove_link(&mut self, watcher: NodeId, peer: NodeId) {
         let Some(state) = self.links.remove(&(watcher, peer)) else { return };
         self.by_peer.remove(&(peer, watcher));
         let position = state.position as usize;
@@ -138,8 +139,7 @@ impl Detector {
         let peers: Vec<NodeId> =
             self.links.range((watcher, NodeId(0))..=(watcher, NodeId(u32::MAX))).map(|(&(_, p), _)| p).collect();
         for peer in peers {
-            self.links.entry((watcher, peer)).and_modify(|state| state.holds = 1);
-            self.unwatch(watcher, peer);
+            self.remove_link(watcher, peer);
         }
     }
 

@@ -76,31 +76,17 @@ pub trait Protocol: Sized + Debug {
     fn on_leave(&mut self, _ctx: &mut Ctx<'_, Self>) {}
 }
 
-/// One intention of a handler.
+/// One intention of a handler. `Watch` puts a peer under the failure
+/// detector; watches are counted, each `Unwatch` releasing one, so the
+/// layers of a node watch independently.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect<P: Protocol> {
-    Send {
-        to: NodeId,
-        message: P::Message,
-    },
-    SetTimer {
-        after: SimTime,
-        timer: P::Timer,
-    },
-    CancelTimer {
-        timer: P::Timer,
-    },
-    /// Watch `peer` with the failure detector. Watches are counted: each
-    /// `Unwatch` releases one, so layers of a node watch independently.
-    Watch {
-        peer: NodeId,
-    },
-    Unwatch {
-        peer: NodeId,
-    },
-    Report {
-        report: P::Report,
-    },
+    Send { to: NodeId, message: P::Message },
+    SetTimer { after: SimTime, timer: P::Timer },
+    CancelTimer { timer: P::Timer },
+    Watch { peer: NodeId },
+    Unwatch { peer: NodeId },
+    Report { report: P::Report },
 }
 
 /// What a handler sees and where it writes.

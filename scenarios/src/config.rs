@@ -187,6 +187,8 @@ pub struct Nodes {
     /// predecessor; otherwise the link between them is cut both ways, in
     /// [0, 1] [1].
     pub connectivity: f64,
+    /// `connectivity_per`: what one draw of `connectivity` decides ["link"].
+    pub connectivity_per: ConnectivityPer,
     /// `join_via`: how a joiner finds its contact ["random"].
     pub join_via: JoinVia,
     /// `loops`: with an ideal bootstrap, successor pointers that go around
@@ -220,6 +222,20 @@ pub enum JoinVia {
     /// experiment measures ring maintenance rather than routing (the PPL
     /// 2008 bootstrap).
     Nearest,
+}
+
+/// What one draw of `nodes.connectivity` decides (`nodes.connectivity_per`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectivityPer {
+    /// One draw per joiner: with probability 1 − c the link to its
+    /// predecessor is cut both ways.
+    Link,
+    /// One draw per direction: each way works with probability c, and a
+    /// link that fails either way is cut both ways (the failure detector
+    /// suspects it, and a connection needs both directions), so it is cut
+    /// with probability 1 − c².
+    Direction,
 }
 
 /// How the initial population is built (`nodes.bootstrap`).

@@ -9,7 +9,7 @@
 //! scenario and the seed alone.
 
 use crate::check::Monitor;
-use crate::config::{Bootstrap, EventAction, JoinVia, PartitionAssign, Scenario};
+use crate::config::{Bootstrap, ConnectivityPer, EventAction, JoinVia, PartitionAssign, Scenario};
 use crate::oracle;
 use protocols::{Control, LookupOutcome, RingProtocol};
 use sim_core::rng::{Draw, Purpose, Stream};
@@ -361,6 +361,7 @@ pub fn run<P: RingProtocol>(
                             &mut bootstrap_rng,
                             &mut contact_rng,
                             scenario.nodes.connectivity,
+                            scenario.nodes.connectivity_per,
                             scenario.nodes.join_via,
                         );
                         bootstrap_joins += 1;
@@ -748,18 +749,31 @@ fn join_schedule(count: usize, start_ms: Option<f64>, interval_ms: f64) -> Vec<S
 }
 
 /// One bootstrap join through a random member. With probability
-/// 1 − `connectivity` the joiner cannot reach its predecessor (the member
-/// just before its identifier): the link is cut both ways.
+/// 1 − `connectivity` (per link, or per direction: see [`ConnectivityPer`])
+/// the joiner cannot reach its predecessor (the member just before its
+/// identifier): the link is cut both ways.
 fn bootstrap_join<P: RingProtocol>(
     sim: &mut Simulation<P>,
     rng: &mut Stream,
     contact_rng: &mut Stream,
     connectivity: f64,
+    per: ConnectivityPer,
     join_via: JoinVia,
 ) {
     let id = sim.draw_ring_ids(1)[0];
     let mut cut_from = None;
-    if connectivity < 1.0 && !rng.chance(connectivity) {
+    let cut = connectivity < 1.0
+        && match per {
+            ConnectivityPer::Link => !rng.chance(connectivity),
+            // Both draws are always made, so that a run's stream does not
+            // depend on the first one's outcome.
+            ConnectivityPer::Direction => {
+                let forward = rng.chance(connectivity);
+                let backward = rng.chance(connectivity);
+                !(forward && backward)
+            }
+        };
+    if cut {
         // The member it will sit behind; joiners still in progress do not count.
         let is_member = |&(_, &n): &(&RingId, &NodeId)| sim.node(n).is_some_and(|p| p.is_member());
         let predecessor = sim

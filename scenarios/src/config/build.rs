@@ -14,9 +14,9 @@ use super::raw::{
     RawRelaxedRing, RawScenario, RawShapeScale, RawSuspect, RawTable, RawUniform, SessionKind,
 };
 use super::{
-    AssignName, Bootstrap, ChordParams, ChurnSpec, DetectorSpec, DksParams, EventAction, EventSpec, JoinVia, MergeSpec,
-    NetworkSpec, Nodes, OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName, ProtocolParams,
-    RelaxedRingParams, Ring, Scenario, WorkloadSpec,
+    AssignName, Bootstrap, ChordParams, ChurnSpec, ConnectivityPer, DetectorSpec, DksParams, EventAction, EventSpec,
+    JoinVia, MergeSpec, NetworkSpec, Nodes, OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName,
+    ProtocolParams, RelaxedRingParams, Ring, Scenario, WorkloadSpec,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -51,6 +51,10 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
             None => None,
         },
         connectivity: opt(raw.nodes.connectivity, 1.0, |v| probability(&path.key("connectivity"), v))?,
+        connectivity_per: match raw.nodes.connectivity_per {
+            Some(text) => variant(text, &path.key("connectivity_per"))?,
+            None => ConnectivityPer::Link,
+        },
         join_via: match raw.nodes.join_via {
             Some(text) => variant(text, &path.key("join_via"))?,
             None => JoinVia::Random,

@@ -103,6 +103,7 @@ pub(super) struct RawNodes {
     pub(super) join_interval_ms: Option<f64>,
     pub(super) join_interval_start_ms: Option<f64>,
     pub(super) connectivity: Option<f64>,
+    pub(super) connectivity_per: Option<String>,
     pub(super) join_via: Option<String>,
     pub(super) loops: Option<Int>,
     pub(super) rings: Option<Int>,

@@ -168,6 +168,7 @@ fn a_full_file_reads_every_key() {
             join_interval_ms: 50.0,
             join_interval_start_ms: None,
             connectivity: 1.0,
+            connectivity_per: ConnectivityPer::Link,
             join_via: JoinVia::Random,
             loops: 1,
             rings: 1,
@@ -250,6 +251,7 @@ fn defaults_fill_a_minimal_file() {
             join_interval_ms: 100.0,
             join_interval_start_ms: None,
             connectivity: 1.0,
+            connectivity_per: ConnectivityPer::Link,
             join_via: JoinVia::Random,
             loops: 1,
             rings: 1,
@@ -307,6 +309,17 @@ fn other_latency_session_and_id_space_forms() {
 }
 
 #[test]
+fn connectivity_is_drawn_per_link_or_per_direction() {
+    let s = ok(&format!("{MINIMAL}connectivity = 0.9\nconnectivity_per = \"direction\"\n"));
+    assert_eq!((s.nodes.connectivity, s.nodes.connectivity_per), (0.9, ConnectivityPer::Direction));
+    assert_eq!(ok(MINIMAL).nodes.connectivity_per, ConnectivityPer::Link);
+    assert_eq!(
+        err(&format!("{MINIMAL}connectivity_per = \"pair\"\n")),
+        "test.toml:7:20: nodes.connectivity_per: unknown value \"pair\" (expected one of: link, direction)"
+    );
+}
+
+#[test]
 fn every_protocol_name_is_accepted() {
     for protocol in ProtocolName::ALL {
         let text = MINIMAL.replace("\"chord\"", &format!("\"{protocol}\""));
@@ -335,7 +348,7 @@ fn unknown_keys_are_rejected_with_their_line_and_path() {
     let e = err("name = \"x\"\nprotocol = \"chord\"\nduration_s = 5\n[nodes]\nintial = 1\n");
     assert_eq!(
         e,
-        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
+        "test.toml:5:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, connectivity_per, join_via, loops, rings, rejoin_after_s, ids)"
     );
     // Nested inline table, with the column.
     let e = err(&minimal_plus("[network]\nlatency = { kind = \"constant\", ms = 1, mx = 2 }\n"));
@@ -492,7 +505,7 @@ fn type_errors_point_at_the_value() {
     let e = err(&minimal_plus("churn = 5\n"));
     assert_eq!(
         e,
-        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
+        "test.toml:7:1: nodes.churn: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, connectivity_per, join_via, loops, rings, rejoin_after_s, ids)"
     );
     let e = err(&format!("churn = 5\n{MINIMAL}"));
     assert_eq!(e, "test.toml:1:9: churn: invalid type: integer `5`, expected a table");
@@ -565,7 +578,7 @@ fn load_reads_files_and_reports_unreadable_ones() {
     assert_eq!(
         e.message,
         format!(
-            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)",
+            "{}:6:1: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, connectivity_per, join_via, loops, rings, rejoin_after_s, ids)",
             path.display()
         )
     );
@@ -629,7 +642,7 @@ fn bad_set_values_name_the_set_argument() {
     );
     assert_eq!(
         err_with(MINIMAL, &["nodes.intial=5"]),
-        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, join_via, loops, rings, rejoin_after_s, ids)"
+        "--set nodes.intial=5: nodes.intial: unknown key (expected one of: initial, bootstrap, join_interval_ms, join_interval_start_ms, connectivity, connectivity_per, join_via, loops, rings, rejoin_after_s, ids)"
     );
     assert_eq!(
         err_with(MINIMAL, &["protocol=kademlia"]),

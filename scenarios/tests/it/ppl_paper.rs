@@ -29,13 +29,13 @@ fn concurrent_joins_build_one_ring_for_about_four_messages_per_peer() {
 
 #[test]
 fn blocked_links_make_branches_but_never_break_consistency() {
-    // Reference: PPL 2008, Figs. 7–8 and Theorem 1 — with connectivity
-    // c = 0.90 branches form (the paper: 0.088 per peer, average size 1.79);
-    // lookup consistency holds throughout. We find fewer branches (about
-    // 0.045 per peer): a later joiner that lands in a branch's gap and can
-    // reach its predecessor heals it. FIXME if the paper's connectivity
-    // model turns out to differ: this pins what we get.
+    // Reference: PPL 2008, Figs. 7–9 and Theorem 1 — with connectivity
+    // c = 0.90 branches form (the paper: 0.088 per peer, average size 1.79,
+    // about 106 messages beyond 4N at N = 1000); lookup consistency holds
+    // throughout. The scenario draws each direction of a joiner's link to
+    // its predecessor (`connectivity_per = "direction"`).
     let mut branches_per_peer = 0.0;
+    let mut hints_per_peer = 0.0;
     for seed in ["1", "2", "3"] {
         let result = run_builtin(
             "ppl2008-bootstrap",
@@ -50,16 +50,48 @@ fn blocked_links_make_branches_but_never_break_consistency() {
         assert_eq!(number(&result, "members"), 1000.0, "every joiner completes");
         assert_eq!(number(&result, "inconsistent_key_fraction_max"), 0.0);
         let average = number(&result, "avg_branch_size");
-        assert!((1.2..=2.2).contains(&average), "average branch size {average}");
+        assert!((1.4..=2.0).contains(&average), "average branch size {average}");
         // Reference: PPL 2008, Fig. 10 — the relaxed ring at c = 0.90 has no
         // peer with an inconsistent lookup, branches or not.
         assert!(number(&result, "branches") > 0.0);
         assert_eq!(number(&result, "inconsistent_peers"), 0.0);
         branches_per_peer += number(&result, "branches") / 1000.0 / 3.0;
+        hints_per_peer += number(&result, "hint_messages") / 1000.0 / 3.0;
     }
-    assert!((0.03..0.07).contains(&branches_per_peer), "{branches_per_peer} branches per peer");
+    // Issue 3's band around the paper's 0.088.
+    assert!((0.07..=0.10).contains(&branches_per_peer), "{branches_per_peer} branches per peer");
+    assert!((0.07..=0.15).contains(&hints_per_peer), "{hints_per_peer} hints per peer");
     let perfect = run_builtin("ppl2008-bootstrap", &["nodes.initial=1000", "nodes.connectivity=1.0", "duration_s=25"]);
     assert_eq!(number(&perfect, "branches"), 0.0);
+}
+
+#[test]
+fn one_draw_per_link_cuts_half_as_many_links_as_one_per_direction() {
+    // A link cut with probability 1 − c (one draw) rather than 1 − c² (one
+    // per direction): about half the branches, and half the paper's 0.088
+    // per peer (PPL 2008, Fig. 7), since a later joiner that lands in a
+    // branch's gap and reaches its predecessor heals it about half the time.
+    let per_peer = |per: &str| {
+        let mut total = 0.0;
+        for seed in ["1", "2", "3"] {
+            let result = run_builtin(
+                "ppl2008-bootstrap",
+                &[
+                    "nodes.initial=1000",
+                    "nodes.connectivity=0.9",
+                    &format!("nodes.connectivity_per=\"{per}\""),
+                    "duration_s=25",
+                    &format!("seed={seed}"),
+                ],
+            );
+            assert_eq!(number(&result, "inconsistent_key_fraction_max"), 0.0);
+            total += number(&result, "branches") / 1000.0 / 3.0;
+        }
+        total
+    };
+    let (link, direction) = (per_peer("link"), per_peer("direction"));
+    assert!((0.03..0.07).contains(&link), "{link} branches per peer, one draw per link");
+    assert!(direction > 1.5 * link, "{direction} per direction against {link} per link");
 }
 
 #[test]

@@ -184,8 +184,8 @@ pub struct Nodes {
     /// then 10 ms) [none: constant gaps].
     pub join_interval_start_ms: Option<f64>,
     /// `connectivity`: the probability that a joiner can reach its
-    /// predecessor; otherwise the link between them is cut both ways, in
-    /// [0, 1] [1].
+    /// predecessor, per link or per direction (`connectivity_per`); a link
+    /// that fails is cut both ways, in [0, 1] [1].
     pub connectivity: f64,
     /// `connectivity_per`: what one draw of `connectivity` decides ["link"].
     pub connectivity_per: ConnectivityPer,

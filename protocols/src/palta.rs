@@ -275,7 +275,7 @@ impl Palta {
             }
         }
         let converged = RelaxedRing::ideal(&view, index, ctx.space, &ctx.config.ring);
-        self.ring.merge_converged(converged);
+        self.ring.merge_converged(ctx.space, converged);
         self.with_ring(ctx, |ring, inner| ring.on_start(inner));
         self.sync_mesh_watches(ctx);
     }

@@ -1076,11 +1076,20 @@ impl RelaxedRing {
     }
 
     /// Takes the pointers of a converged state (a PALTA mesh peer knows the
-    /// whole membership) and keeps everything else.
-    pub fn merge_converged(&mut self, converged: RelaxedRing) {
+    /// whole membership) and keeps everything else. An old predecessor whose
+    /// acknowledgement a join still waits for stays in the predlist: the
+    /// hint that tells it of the joiner goes there, and without it a joiner
+    /// whose `join_ok` was lost waited for a predecessor until a fix came
+    /// by chance (PALTA swarm seed 6045 with ω = 30).
+    pub fn merge_converged(&mut self, space: IdSpace, converged: RelaxedRing) {
         self.joining = Joining::Done;
         self.pred = converged.pred;
+        let waiting: SmallVec<[Peer; 2]> =
+            self.pred_list.iter().copied().filter(|p| self.awaiting_ack.contains(&p.node)).collect();
         self.pred_list = converged.pred_list;
+        for peer in waiting {
+            self.add_pred(space, peer);
+        }
         self.successors = converged.successors;
         self.fingers = converged.fingers;
     }

@@ -239,6 +239,19 @@ fn palta_swarm_seed_1449_omega_30_a_suspected_ring_predecessor_stays_in_place() 
     swarm_seed_passes_with("palta", "1449", &["--set", "protocol_params.omega=30"]);
 }
 
+// Found by the swarm check with ω = 30: a ring joiner's `join_ok` was
+// lost, so the repeated one named no predecessor, and the hint that tells
+// the old predecessor of the joiner never went: the mesh peer that had
+// adopted the joiner re-read its ring pointers from the mesh view, which
+// dropped the old predecessor from its predlist. It now keeps a predecessor
+// whose acknowledgement a join still waits for.
+#[test]
+fn palta_swarm_seeds_6045_9860_omega_30_a_join_awaiting_its_acknowledgement_keeps_the_old_predecessor() {
+    for seed in ["6045", "9860"] {
+        swarm_seed_passes_with("palta", seed, &["--set", "protocol_params.omega=30"]);
+    }
+}
+
 /// A PALTA swarm seed passes inside the merge layer, and without it.
 fn palta_swarm_seed_passes(seed: &str) {
     swarm_seed_passes("palta", seed);

@@ -56,7 +56,9 @@
 //! predlist keeps both p and j. If r hears no `pred_no_more` within
 //! `hint_after`, it sends p a `hint` naming the peer that follows p in its
 //! predlist. p tries it as successor with `fix`, and falls back if the link
-//! is cut.
+//! is cut; it tells r `pred_no_more` only once the new successor answers,
+//! so that r, which would otherwise forget p, never hints a peer farther
+//! back past p (found by `overlaysim explore`, three losses).
 //!
 //! # Failure recovery (PPL §4)
 //! A peer watches its successor list, its predecessor, its predlist and its
@@ -325,6 +327,13 @@ pub struct RelaxedRing {
     /// joined: once joined with no predecessor, it sends that peer
     /// `new_succ`.
     refused_fix: Option<Peer>,
+    /// Successors left for a closer one (a hint, a merge) whose `fix_ok`
+    /// has not come yet: they hear `pred_no_more` once it comes. Told at
+    /// once, the old successor forgot this peer, and if the fix was lost
+    /// it later hinted a peer farther back towards the new one, which took
+    /// that peer over this one (`explore`, `join-race-3+2`, three losses).
+    /// Without hints (DKS) they are told at once.
+    leaving: SmallVec<[Peer; 2]>,
     fingers: FingerTable,
     watched: SmallVec<[NodeId; 8]>,
     pending: Vec<Pending>,
@@ -704,8 +713,14 @@ impl RelaxedRing {
         if self.joined() && closer && peer.node != self.me.node && !self.is_crashed(peer.node) {
             let rest: SmallVec<[Peer; 8]> = self.successors.iter().copied().collect();
             self.fix_to(ctx, peer, &rest);
-            if old.node != self.me.node {
+            if old.node == self.me.node {
+                return;
+            }
+            if ctx.config.hint_after == SimTime::ZERO {
+                // No hints (DKS): nobody acts on an early `pred_no_more`.
                 ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+            } else if !self.leaving.iter().any(|p| p.node == old.node) {
+                self.leaving.push(old);
             }
         }
     }
@@ -825,6 +840,7 @@ impl Protocol for RelaxedRing {
             awaiting_ack: SmallVec::new(),
             dropped_preds: SmallVec::new(),
             refused_fix: None,
+            leaving: SmallVec::new(),
             fingers: FingerTable::default(),
             watched: SmallVec::new(),
             pending: Vec::new(),
@@ -908,6 +924,11 @@ impl Protocol for RelaxedRing {
             RelaxedMessage::FixOk { successors, adopted } => {
                 if self.succ().node == from {
                     ctx.cancel_timer(RelaxedTimer::FixRetry);
+                    for old in std::mem::take(&mut self.leaving) {
+                        if old.node != from {
+                            ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
+                        }
+                    }
                     if !adopted {
                         // Kept in a branch: the successor's predecessor may
                         // be gone by the next try, and nobody else would

@@ -332,7 +332,8 @@ pub struct RelaxedRing {
     /// once, the old successor forgot this peer, and if the fix was lost
     /// it later hinted a peer farther back towards the new one, which took
     /// that peer over this one (`explore`, `join-race-3+2`, three losses).
-    /// Without hints (DKS) they are told at once.
+    /// Without hints (DKS) they are told at once. At most
+    /// `CRASHED_CAPACITY`, the oldest forgotten first.
     leaving: SmallVec<[Peer; 2]>,
     fingers: FingerTable,
     watched: SmallVec<[NodeId; 8]>,
@@ -720,6 +721,9 @@ impl RelaxedRing {
                 // No hints (DKS): nobody acts on an early `pred_no_more`.
                 ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
             } else if !self.leaving.iter().any(|p| p.node == old.node) {
+                if self.leaving.len() == CRASHED_CAPACITY {
+                    self.leaving.remove(0);
+                }
                 self.leaving.push(old);
             }
         }

@@ -9,7 +9,7 @@
 //! scenario and the seed alone.
 
 use crate::check::Monitor;
-use crate::config::{Bootstrap, ConnectivityPer, EventAction, JoinVia, PartitionAssign, Scenario};
+use crate::config::{Bootstrap, ConnectivityPer, EventAction, JoinVia, Nodes, PartitionAssign, Scenario};
 use crate::oracle;
 use protocols::{Control, LookupOutcome, RingProtocol};
 use sim_core::rng::{Draw, Purpose, Stream};
@@ -356,14 +356,7 @@ pub fn run<P: RingProtocol>(
                 next_action += 1;
                 match actions[index].1.clone() {
                     Action::BootstrapJoin => {
-                        bootstrap_join(
-                            &mut sim,
-                            &mut bootstrap_rng,
-                            &mut contact_rng,
-                            scenario.nodes.connectivity,
-                            scenario.nodes.connectivity_per,
-                            scenario.nodes.join_via,
-                        );
+                        bootstrap_join(&mut sim, &mut bootstrap_rng, &mut contact_rng, &scenario.nodes);
                         bootstrap_joins += 1;
                         if stabilize_every_joins > 0
                             && bootstrap_joins % stabilize_every_joins == 0
@@ -748,32 +741,30 @@ fn join_schedule(count: usize, start_ms: Option<f64>, interval_ms: f64) -> Vec<S
     times
 }
 
-/// One bootstrap join through a random member. With probability
-/// 1 − `connectivity` (per link, or per direction: see [`ConnectivityPer`])
-/// the joiner cannot reach its predecessor (the member just before its
-/// identifier): the link is cut both ways.
-fn bootstrap_join<P: RingProtocol>(
-    sim: &mut Simulation<P>,
-    rng: &mut Stream,
-    contact_rng: &mut Stream,
-    connectivity: f64,
-    per: ConnectivityPer,
-    join_via: JoinVia,
-) {
-    let id = sim.draw_ring_ids(1)[0];
-    let mut cut_from = None;
-    let cut = connectivity < 1.0
-        && match per {
-            ConnectivityPer::Link => !rng.chance(connectivity),
+/// Whether a joiner's link to its predecessor is cut: one draw of
+/// `connectivity` per link, or one per direction (see [`ConnectivityPer`]).
+fn link_is_cut(nodes: &Nodes, rng: &mut Stream) -> bool {
+    let c = nodes.connectivity;
+    c < 1.0
+        && match nodes.connectivity_per {
+            ConnectivityPer::Link => !rng.chance(c),
             // Both draws are always made, so that a run's stream does not
             // depend on the first one's outcome.
             ConnectivityPer::Direction => {
-                let forward = rng.chance(connectivity);
-                let backward = rng.chance(connectivity);
+                let forward = rng.chance(c);
+                let backward = rng.chance(c);
                 !(forward && backward)
             }
-        };
-    if cut {
+        }
+}
+
+/// One bootstrap join, through the contact `nodes.join_via` picks. If
+/// [`link_is_cut`], the joiner cannot reach its predecessor (the member
+/// just before its identifier): the link is cut both ways.
+fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, contact_rng: &mut Stream, nodes: &Nodes) {
+    let id = sim.draw_ring_ids(1)[0];
+    let mut cut_from = None;
+    if link_is_cut(nodes, rng) {
         // The member it will sit behind; joiners still in progress do not count.
         let is_member = |&(_, &n): &(&RingId, &NodeId)| sim.node(n).is_some_and(|p| p.is_member());
         let predecessor = sim
@@ -791,7 +782,7 @@ fn bootstrap_join<P: RingProtocol>(
         }
     }
     // The contact is a member the joiner can reach.
-    let contact = match join_via {
+    let contact = match nodes.join_via {
         JoinVia::Random => sim.random_alive_where(contact_rng, |node, p| p.is_member() && Some(node) != cut_from),
         JoinVia::Nearest => {
             let usable =

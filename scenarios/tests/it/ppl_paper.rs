@@ -1,6 +1,7 @@
 //! The relaxed ring and the Chord baseline of PPL 2008, at CI-sized N.
 
 use crate::support::{number, run_builtin};
+use scenarios::runner::RunResult;
 
 #[test]
 fn concurrent_joins_build_one_ring_for_about_four_messages_per_peer() {
@@ -36,17 +37,7 @@ fn blocked_links_make_branches_but_never_break_consistency() {
     // its predecessor (`connectivity_per = "direction"`).
     let mut branches_per_peer = 0.0;
     let mut hints_per_peer = 0.0;
-    for seed in ["1", "2", "3"] {
-        let result = run_builtin(
-            "ppl2008-bootstrap",
-            &[
-                "nodes.initial=1000",
-                "nodes.connectivity=0.9",
-                "duration_s=25",
-                "sample_every_s=0.5",
-                &format!("seed={seed}"),
-            ],
-        );
+    for result in bootstrap_c090_seeds_1_to_3("nodes.connectivity_per=\"direction\"") {
         assert_eq!(number(&result, "members"), 1000.0, "every joiner completes");
         assert_eq!(number(&result, "inconsistent_key_fraction_max"), 0.0);
         let average = number(&result, "avg_branch_size");
@@ -72,26 +63,29 @@ fn one_draw_per_link_cuts_half_as_many_links_as_one_per_direction() {
     // per peer (PPL 2008, Fig. 7), since a later joiner that lands in a
     // branch's gap and reaches its predecessor heals it about half the time.
     let per_peer = |per: &str| {
-        let mut total = 0.0;
-        for seed in ["1", "2", "3"] {
-            let result = run_builtin(
-                "ppl2008-bootstrap",
-                &[
-                    "nodes.initial=1000",
-                    "nodes.connectivity=0.9",
-                    &format!("nodes.connectivity_per=\"{per}\""),
-                    "duration_s=25",
-                    &format!("seed={seed}"),
-                ],
-            );
-            assert_eq!(number(&result, "inconsistent_key_fraction_max"), 0.0);
-            total += number(&result, "branches") / 1000.0 / 3.0;
+        let results = bootstrap_c090_seeds_1_to_3(&format!("nodes.connectivity_per=\"{per}\""));
+        for result in &results {
+            assert_eq!(number(result, "inconsistent_key_fraction_max"), 0.0);
         }
-        total
+        results.iter().map(|r| number(r, "branches") / 1000.0).sum::<f64>() / 3.0
     };
     let (link, direction) = (per_peer("link"), per_peer("direction"));
     assert!((0.03..0.07).contains(&link), "{link} branches per peer, one draw per link");
     assert!(direction > 1.5 * link, "{direction} per direction against {link} per link");
+}
+
+/// `ppl2008-bootstrap` with N = 1000 and c = 0.90, seeds 1 to 3, sampled
+/// every half second, with one more override.
+fn bootstrap_c090_seeds_1_to_3(extra: &str) -> Vec<RunResult> {
+    ["1", "2", "3"]
+        .iter()
+        .map(|seed| {
+            let seed = format!("seed={seed}");
+            let overrides =
+                ["nodes.initial=1000", "nodes.connectivity=0.9", "duration_s=25", "sample_every_s=0.5", extra, &seed];
+            run_builtin("ppl2008-bootstrap", &overrides)
+        })
+        .collect()
 }
 
 #[test]

@@ -774,7 +774,11 @@ fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, co
             .find(is_member)
             .or_else(|| sim.ring().iter().rev().find(is_member))
             .map(|(_, &n)| n);
-        if let Some(predecessor) = predecessor {
+        // With one member, its predecessor would be its successor too: cut
+        // off from both, it could not join at all (there is no branch root
+        // to hang from), and would start a ring of its own.
+        let another = sim.ring().iter().filter(is_member).nth(1).is_some();
+        if let Some(predecessor) = predecessor.filter(|_| another) {
             let joiner = sim.next_node_id();
             sim.block_link(joiner, predecessor);
             sim.block_link(predecessor, joiner);

@@ -109,3 +109,16 @@ fn chord_stabilization_rounds_cost_quadratically_and_fall_with_s() {
     assert!(number(&eight, "inconsistent_peers") > number(&five, "inconsistent_peers"));
     assert!(number(&five, "inconsistent_peers") < 50.0);
 }
+
+#[test]
+fn the_second_peer_is_never_cut_off_from_the_first() {
+    // Seed 8 draws a cut link for the second peer. With one member, its
+    // predecessor is its successor too: cut off from both, it started a
+    // ring of its own and every key had two responsible peers. A branch
+    // needs a root besides the peer in front, so the cut is not made.
+    let result =
+        run_builtin("ppl2008-bootstrap", &["nodes.initial=50", "duration_s=10", "sample_every_s=0.5", "seed=8"]);
+    assert_eq!(number(&result, "rings_max"), 1.0);
+    assert_eq!(number(&result, "inconsistent_key_fraction_max"), 0.0);
+    assert_eq!(number(&result, "members"), 50.0);
+}

@@ -79,6 +79,12 @@ pub struct ChordConfig {
     /// Cleared by a scheduled `stop_stabilization`: the periodic timers keep
     /// ticking but do nothing.
     pub maintenance_enabled: bool,
+    /// A node that is its own successor takes the first peer that notifies
+    /// it as successor at once, which speeds a lone node's recovery after a
+    /// partition (merge-check seed 580). False: it waits for its own next
+    /// `stabilize`, which takes its predecessor, the closest notifier so far
+    /// (SIGCOMM Fig. 7 as written; the PPL 2008 Chord baseline).
+    pub alone_adopts_notifier: bool,
 }
 
 impl Default for ChordConfig {
@@ -93,6 +99,7 @@ impl Default for ChordConfig {
             max_lookup_hops: 64,
             randomized_timers: true,
             maintenance_enabled: true,
+            alone_adopts_notifier: true,
         }
     }
 }
@@ -464,7 +471,7 @@ impl Chord {
             self.predecessor = Some(candidate);
             self.awaiting_pong = false;
         }
-        if self.successor_peer().node == self.me.node {
+        if ctx.config.alone_adopts_notifier && self.successor_peer().node == self.me.node {
             self.set_successors(Some(candidate), &[], ctx.config.successor_list);
         }
         self.sync_watches(ctx);

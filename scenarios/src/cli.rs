@@ -772,6 +772,7 @@ pub fn run_scenario(
                 max_lookup_hops: params.max_lookup_hops,
                 randomized_timers: params.randomized_timers,
                 maintenance_enabled: true,
+                alone_adopts_notifier: params.alone_adopts_notifier,
             };
             Ok(run_mergeable::<Chord>(scenario, config, trace, progress))
         }

@@ -349,8 +349,14 @@ pub struct ChordParams {
     pub randomized_timers: bool,
     /// `stabilize_every_joins`: during a bootstrap by joins, one
     /// stabilization round over all members after every s joins (the PPL
-    /// 2008 Chord baseline); 0 = off [0].
+    /// 2008 Chord baseline); 0 = off [0]. A round starts halfway between
+    /// the s-th join and the next one.
     pub stabilize_every_joins: u32,
+    /// `alone_adopts_notifier`: a node that is its own successor takes the
+    /// first peer that notifies it as successor at once; false waits for
+    /// its own next stabilize, which takes its predecessor (SIGCOMM 2001
+    /// Fig. 7 as written) [true].
+    pub alone_adopts_notifier: bool,
 }
 
 /// The relaxed ring's `[protocol_params]`; a period of 0 means never.
@@ -412,6 +418,7 @@ impl Default for ChordParams {
             max_lookup_hops: 64,
             randomized_timers: true,
             stabilize_every_joins: 0,
+            alone_adopts_notifier: true,
         }
     }
 }

@@ -250,6 +250,19 @@ pub fn inconsistent_peers<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
     count
 }
 
+/// The most members whose successor pointer names one same peer: 1 on a
+/// perfect ring. A Chord bootstrap with rare stabilization rounds leaves
+/// a *fan-in*, many members pointing at one peer (PPL 2008 Fig. 10).
+pub fn largest_fan_in<P: Protocol + RingView>(sim: &Simulation<P>) -> u64 {
+    let mut pointing: BTreeMap<NodeId, u64> = BTreeMap::new();
+    for node in members(sim) {
+        if let Some(successor) = sim.node(node).and_then(|p| p.successor()) {
+            *pointing.entry(successor.node).or_default() += 1;
+        }
+    }
+    pointing.values().copied().max().unwrap_or(0)
+}
+
 /// Mean active connections per member (PALTA 2008).
 pub fn connections_per_peer<P: Protocol + RingView>(sim: &Simulation<P>) -> f64 {
     let counts: Vec<usize> = sim

@@ -109,6 +109,8 @@ impl Progress for Quiet {}
 enum Step {
     /// Index into the scheduled actions.
     Action(usize),
+    /// A stabilization round of a bootstrap by joins.
+    Round,
     Lookup,
     Sample,
     Snapshot,
@@ -292,6 +294,7 @@ pub fn run<P: RingProtocol>(
     let mut snapshot = None;
     let mut bootstrap_joins = 0u64;
     let stabilize_every_joins = scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64);
+    let mut next_round: Option<SimTime> = None;
 
     let kinds = P::Message::KINDS;
     let mut timeseries = Table::new(&[
@@ -338,6 +341,9 @@ pub fn run<P: RingProtocol>(
         if let Some((at, _)) = actions.get(next_action) {
             step = step.min((*at, Step::Action(next_action)));
         }
+        if let Some(at) = next_round {
+            step = step.min((at, Step::Round));
+        }
         if let Some(at) = next_lookup {
             step = step.min((at, Step::Lookup));
         }
@@ -356,19 +362,17 @@ pub fn run<P: RingProtocol>(
                 next_action += 1;
                 match actions[index].1.clone() {
                     Action::BootstrapJoin => {
-                        bootstrap_join(&mut sim, &mut bootstrap_rng, &mut contact_rng, &scenario.nodes);
-                        bootstrap_joins += 1;
-                        if stabilize_every_joins > 0
-                            && bootstrap_joins % stabilize_every_joins == 0
-                            && let Some(request) = P::maintenance_request()
-                        {
-                            let mut members: Vec<NodeId> = sim.alive_nodes().to_vec();
-                            members.sort_unstable();
-                            for node in members {
-                                if sim.node(node).is_some_and(|p| p.is_member()) {
-                                    sim.request(node, request.clone());
-                                }
-                            }
+                        let joined = bootstrap_join(&mut sim, &mut bootstrap_rng, &mut contact_rng, &scenario.nodes);
+                        // The first peer starts the ring; it is no join.
+                        bootstrap_joins += u64::from(joined);
+                        if joined && stabilize_every_joins > 0 && bootstrap_joins % stabilize_every_joins == 0 {
+                            // Halfway to the next join: the s-th join has
+                            // its successor by then unless messages are slow.
+                            let next_join = actions[next_action..]
+                                .iter()
+                                .find(|(_, action)| matches!(action, Action::BootstrapJoin))
+                                .map_or(at + SimTime::from_millis_f64(scenario.nodes.join_interval_ms), |(t, _)| *t);
+                            next_round = Some(at + SimTime((next_join.0 - at.0) / 2));
                         }
                     }
                     Action::Event(action) => {
@@ -431,6 +435,10 @@ pub fn run<P: RingProtocol>(
                     sim.request(b, P::lookup_request(pair * 2 + 1, key));
                 }
                 next_lookup = Some(at + next_lookup_gap(&mut workload_rng));
+            }
+            Step::Round => {
+                next_round = None;
+                stabilization_round(&mut sim);
             }
             Step::Snapshot => {
                 next_snapshot = None;
@@ -578,6 +586,7 @@ pub fn run<P: RingProtocol>(
         "avg_branch_size",
         "total_avg_branch_size",
         "inconsistent_peers",
+        "largest_fan_in",
         "connections_per_peer",
         "build_messages",
         "hint_messages",
@@ -638,6 +647,7 @@ pub fn run<P: RingProtocol>(
         format!("{:.4}", branches.average_size()),
         format!("{:.4}", branches.total_average_size(members)),
         oracle::inconsistent_peers(&sim).to_string(),
+        oracle::largest_fan_in(&sim).to_string(),
         format!("{:.3}", oracle::connections_per_peer(&sim)),
         count_kinds(P::BUILD_KINDS).to_string(),
         count_kinds(P::HINT_KINDS).to_string(),
@@ -760,8 +770,14 @@ fn link_is_cut(nodes: &Nodes, rng: &mut Stream) -> bool {
 
 /// One bootstrap join, through the contact `nodes.join_via` picks. If
 /// [`link_is_cut`], the joiner cannot reach its predecessor (the member
-/// just before its identifier): the link is cut both ways.
-fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, contact_rng: &mut Stream, nodes: &Nodes) {
+/// just before its identifier): the link is cut both ways. False when
+/// there was no member to join through: the peer starts the ring.
+fn bootstrap_join<P: RingProtocol>(
+    sim: &mut Simulation<P>,
+    rng: &mut Stream,
+    contact_rng: &mut Stream,
+    nodes: &Nodes,
+) -> bool {
     let id = sim.draw_ring_ids(1)[0];
     let mut cut_from = None;
     if link_is_cut(nodes, rng) {
@@ -796,6 +812,20 @@ fn bootstrap_join<P: RingProtocol>(sim: &mut Simulation<P>, rng: &mut Stream, co
     };
     let contact_peer = contact.map(|c| sim.peer(c));
     sim.spawn_with(id, 0, |me, config| P::create(me, contact_peer, config));
+    contact.is_some()
+}
+
+/// One stabilization round: every member stabilizes once (the PPL 2008
+/// Chord baseline's round every s joins).
+fn stabilization_round<P: RingProtocol>(sim: &mut Simulation<P>) {
+    let Some(request) = P::maintenance_request() else { return };
+    let mut members: Vec<NodeId> = sim.alive_nodes().to_vec();
+    members.sort_unstable();
+    for node in members {
+        if sim.node(node).is_some_and(|p| p.is_member()) {
+            sim.request(node, request.clone());
+        }
+    }
 }
 
 fn collect<P: RingProtocol>(sim: &mut Simulation<P>, into: &mut Vec<LookupOutcome>) {

@@ -322,6 +322,7 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
             0,
             1_000_000,
         )?,
+        alone_adopts_notifier: raw.alone_adopts_notifier.unwrap_or(d.alone_adopts_notifier),
     })
 }
 

@@ -129,6 +129,7 @@ pub(super) struct RawChord {
     pub(super) max_lookup_hops: Option<Int>,
     pub(super) randomized_timers: Option<bool>,
     pub(super) stabilize_every_joins: Option<Int>,
+    pub(super) alone_adopts_notifier: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

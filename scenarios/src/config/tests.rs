@@ -25,6 +25,7 @@ check_predecessor_every_s = 3.5
 lookup_timeout_ms = 250.0
 max_lookup_hops = 32
 randomized_timers = false
+alone_adopts_notifier = false
 
 [network]
 latency = { kind = "exponential", mean_ms = 40.0, min_ms = 5 }
@@ -189,6 +190,7 @@ fn a_full_file_reads_every_key() {
             max_lookup_hops: 32,
             randomized_timers: false,
             stabilize_every_joins: 0,
+            alone_adopts_notifier: false,
         })
     );
     assert_eq!(s.network.latency, Latency::Exponential { mean_ms: 40.0, min_ms: 5.0 });

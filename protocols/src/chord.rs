@@ -32,10 +32,14 @@
 //! runs `stabilize`: it asks its successor s for s's predecessor x and
 //! successor list; if x ∈ (n, s), x becomes the successor; the successor
 //! list becomes s followed by s's list; then n `notify`s its successor, which
-//! adopts n as predecessor when n ∈ (pred, self). `fix_fingers` refreshes one
-//! finger per period by a lookup of n + 2^i, walking i from the top index
-//! down to the first that can differ from the successor. `check_predecessor`
-//! pings the predecessor and forgets it if no pong came back within a period.
+//! adopts n as predecessor when n ∈ (pred, self). A node that is its own
+//! successor also takes the first node that notifies it as successor at once
+//! (`alone_adopts_notifier`, on by default); off, it waits for its own
+//! `stabilize`, which takes its predecessor, as Fig. 7 has it.
+//! `fix_fingers` refreshes one finger per period by a lookup of n + 2^i,
+//! walking i from the top index down to the first that can differ from the
+//! successor. `check_predecessor` pings the predecessor and forgets it if no
+//! pong came back within a period.
 //!
 //! # Failures
 //! A node watches its predecessor and its successor list through the

@@ -488,10 +488,7 @@ impl Chord {
 
     fn forget(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
         if !self.suspected.contains(&peer) {
-            if self.suspected.len() == SUSPECTED_CAPACITY {
-                self.suspected.remove(0);
-            }
-            self.suspected.push(peer);
+            ring::push_bounded(&mut self.suspected, peer, SUSPECTED_CAPACITY);
         }
         if self.predecessor.is_some_and(|p| p.node == peer) {
             self.predecessor = None;

@@ -110,7 +110,7 @@
 //! `merge_ping`, `merge_pong` (detection); `mlookup`, `trymerge`
 //! (unification); then every message of the wrapped ring, under its own name.
 
-use crate::ring::{Control, LookupOutcome, RingProtocol, RingView};
+use crate::ring::{self, Control, LookupOutcome, RingProtocol, RingView};
 pub use sim_core::protocol::concat_kinds;
 use sim_core::protocol::{Wrapping, delegate};
 use sim_core::{Ctx, Draw, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimTime};
@@ -313,10 +313,7 @@ impl<P: Mergeable> Merging<P> {
         if peer.node == ctx.me.node || self.passive.iter().any(|p| p.peer.node == peer.node) {
             return;
         }
-        if self.passive.len() >= ctx.config.passive_capacity.max(1) {
-            self.passive.remove(0);
-        }
-        self.passive.push(Passive { peer, since: ctx.now });
+        ring::push_bounded(&mut self.passive, Passive { peer, since: ctx.now }, ctx.config.passive_capacity.max(1));
     }
 
     /// Takes `node` off the passive list, if it was there.
@@ -380,10 +377,7 @@ impl<P: Mergeable> Merging<P> {
         if self.recent.contains(&(cpred.node, csucc.node)) {
             return;
         }
-        if self.recent.len() == RECENT_TRYMERGES {
-            self.recent.remove(0);
-        }
-        self.recent.push((cpred.node, csucc.node));
+        ring::push_bounded(&mut self.recent, (cpred.node, csucc.node), RECENT_TRYMERGES);
         let before = (self.ring.successor(), self.ring.predecessor());
         let known = |p: Peer| before.0.is_some_and(|s| s.node == p.node) || before.1.is_some_and(|q| q.node == p.node);
         if csucc.node != ctx.me.node && !known(csucc) {

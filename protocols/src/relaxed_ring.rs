@@ -721,10 +721,7 @@ impl RelaxedRing {
                 // No hints (DKS): nobody acts on an early `pred_no_more`.
                 ctx.send(old.node, RelaxedMessage::PredNoMore { old_pred: self.me });
             } else if !self.leaving.iter().any(|p| p.node == old.node) {
-                if self.leaving.len() == CRASHED_CAPACITY {
-                    self.leaving.remove(0);
-                }
-                self.leaving.push(old);
+                ring::push_bounded(&mut self.leaving, old, CRASHED_CAPACITY);
             }
         }
     }
@@ -789,17 +786,11 @@ impl RelaxedRing {
         if !self.is_crashed(peer)
             && let Some(known) = self.known(peer)
         {
-            if self.crashed.len() == CRASHED_CAPACITY {
-                self.crashed.remove(0);
-            }
-            self.crashed.push(known);
+            ring::push_bounded(&mut self.crashed, known, CRASHED_CAPACITY);
         }
         self.fingers.remove(peer);
         if self.pred_list.iter().any(|p| p.node == peer) && !self.dropped_preds.contains(&peer) {
-            if self.dropped_preds.len() == CRASHED_CAPACITY {
-                self.dropped_preds.remove(0);
-            }
-            self.dropped_preds.push(peer);
+            ring::push_bounded(&mut self.dropped_preds, peer, CRASHED_CAPACITY);
         }
         self.pred_list.retain(|p| p.node != peer);
         let was_succ = self.succ().node == peer;

@@ -223,6 +223,15 @@ pub fn successor_list(
     if list.as_slice() == &current[..] { current.clone() } else { Arc::from(list.as_slice()) }
 }
 
+/// Appends `item` to a list kept at most `capacity` (>= 1) long: a full
+/// list forgets its oldest entry first.
+pub fn push_bounded<A: smallvec::Array>(list: &mut SmallVec<A>, item: A::Item, capacity: usize) {
+    if list.len() >= capacity {
+        list.remove(0);
+    }
+    list.push(item);
+}
+
 /// Makes the failure detector watch exactly `wanted` (less `me`): unwatches
 /// what `watched` has and `wanted` lacks, watches the rest, and records it.
 pub fn sync_watches<P: Protocol>(

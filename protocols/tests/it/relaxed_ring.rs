@@ -97,6 +97,40 @@ fn a_blocked_link_makes_a_branch_that_lookups_still_reach() {
 }
 
 #[test]
+fn a_root_hints_its_branch_when_it_adopts_a_joiner() {
+    // Reference: PPL 2008, Fig. 8 — branches stay short (1.5 to 1.8 peers
+    // on average) though later joiners land behind them. Here b cannot
+    // reach p, so p skips b; c then joins between b and the root r, and p
+    // skips both. When d joins at r, r hints p with the closest peer it
+    // knows past p, c, and p's branch is b alone again.
+    let mut sim: Simulation<RelaxedRing> = ideal(engine(6), RelaxedRingConfig::default(), 30);
+    let ring: Vec<_> = sim.ring().iter().map(|(&id, &node)| sim_core::Peer::new(node, id)).collect();
+    let (p, r) = (ring[10], ring[11]);
+    let at = |quarters: u64| sim_core::RingId(p.id.0 + (r.id.0 - p.id.0) / 4 * quarters);
+    let join = |sim: &mut Simulation<RelaxedRing>, id: sim_core::RingId, cut_from: Option<sim_core::NodeId>| {
+        let node = sim.next_node_id();
+        if let Some(other) = cut_from {
+            sim.block_link(node, other);
+            sim.block_link(other, node);
+        }
+        sim.spawn_with(id, 0, |me, c| RelaxedRing::create(me, Some(ring[0]), c));
+        let until = sim.now() + SimTime::from_secs(5);
+        run_checking_consistency(sim, until, SimTime::from_millis(10));
+        assert!(sim.node(node).unwrap().is_member());
+        node
+    };
+    let b = join(&mut sim, at(1), Some(p.node));
+    assert_eq!(sim.node(p.node).unwrap().successor(), Some(r), "p cannot know b");
+    let c = join(&mut sim, at(2), None);
+    assert_eq!(sim.node(b).unwrap().successor().map(|s| s.node), Some(c));
+    assert_eq!(sim.node(p.node).unwrap().successor(), Some(r), "r named b to p when c joined");
+    let d = join(&mut sim, at(3), None);
+    assert_eq!(sim.node(p.node).unwrap().successor().map(|s| s.node), Some(c), "r named c to p when d joined");
+    assert_eq!(sim.node(c).unwrap().successor().map(|s| s.node), Some(d));
+    assert_eq!(branch_starts(&sim), 1);
+}
+
+#[test]
 fn simultaneous_crashes_without_false_suspicions_keep_consistency() {
     // Reference: PPL 2008, Theorem 2 — without partitions or false
     // suspicions, failures never leave a key with two responsible peers; the

@@ -616,7 +616,7 @@ impl RelaxedRing {
                 // Beernet's join handler prunes the branch here: every
                 // adoption is news for the peers that still point here from
                 // farther back.
-                self.tidy(ctx);
+                self.hint_branch(ctx);
             }
         }
         if !ctx.config.canary_keep_range_on_join {
@@ -814,6 +814,23 @@ impl RelaxedRing {
             .min_by_key(|p| space.distance(peer.id, p.id));
         if let Some(better) = better {
             ctx.send(peer.node, RelaxedMessage::Hint { succ: better });
+        }
+    }
+
+    /// Hints every live peer of the predlist other than the predecessor:
+    /// on every adoption of a joiner (pruning the branch) and after a
+    /// merge. A join still waiting for its `pred_no_more` is left to its own
+    /// hint: hinting its old predecessor at once pointed it at a joiner that
+    /// had not yet joined, and if this peer then crashed the joiner never
+    /// could (found by `overlaysim check`, swarm seed 92).
+    fn hint_branch(&self, ctx: &mut Ctx<'_, Self>) {
+        let pred = self.pred.map(|p| p.node);
+        let branch = self
+            .pred_list
+            .iter()
+            .filter(|p| Some(p.node) != pred && !self.is_crashed(p.node) && !self.awaiting_ack.contains(&p.node));
+        for &peer in branch {
+            self.hint(ctx, peer);
         }
     }
 
@@ -1296,23 +1313,8 @@ impl Mergeable for RelaxedRing {
         self.fingers.iter()
     }
 
-    /// Hints every live peer of the predlist other than the predecessor:
-    /// on every adoption of a joiner (pruning the branch), and after a
-    /// merge, whose branches have no join's hint pending. A join still
-    /// waiting for its `pred_no_more` is left to its own hint: hinting its
-    /// old predecessor at once pointed it at a joiner that had not yet
-    /// joined, and if this peer then crashed the joiner never could (found
-    /// by `overlaysim check`, swarm seed 92).
+    /// After a merge, whose branches have no join's hint pending.
     fn tidy(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let pred = self.pred.map(|p| p.node);
-        let branch: SmallVec<[Peer; 4]> = self
-            .pred_list
-            .iter()
-            .copied()
-            .filter(|p| Some(p.node) != pred && !self.is_crashed(p.node) && !self.awaiting_ack.contains(&p.node))
-            .collect();
-        for peer in branch {
-            self.hint(ctx, peer);
-        }
+        self.hint_branch(ctx);
     }
 }

@@ -312,7 +312,9 @@ const COMPARED: &[&str] = &[
     "digest",
 ];
 
-/// A failure with its exit status: 2 for bad input, 1 for the rest.
+/// A failure with its exit status: 1 when a check found a violation or a
+/// regression, 2 for every usage or input error (a bad file, key, value or
+/// path; an output that cannot be written).
 #[derive(Debug)]
 pub struct Failure {
     pub status: u8,
@@ -320,11 +322,18 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// Bad input or a path that cannot be used: exit status 2.
     pub fn input(message: impl Into<String>) -> Self {
         Failure { status: 2, message: message.into() }
     }
+    /// An error while doing what was asked (reading or writing a file):
+    /// exit status 2, as the cause is a path or an input.
     pub fn other(error: anyhow::Error) -> Self {
-        Failure { status: 1, message: format!("{error:#}") }
+        Failure { status: 2, message: format!("{error:#}") }
+    }
+    /// A check that found a violation or a regression: exit status 1.
+    pub fn check(message: impl Into<String>) -> Self {
+        Failure { status: 1, message: message.into() }
     }
 }
 
@@ -349,7 +358,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Command::Check(args) => check_command(args),
         Command::Merge(args) => sweep::write_results(&args.dirs, &args.out)
             .map(|rows| println!("merged {rows} runs into {}", args.out.join("results.csv").display()))
-            .map_err(Failure::other),
+            .map_err(Failure::input),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -410,7 +419,7 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
     let mut progress = Bar::new(scenario.duration_s, args.quiet);
     let result = run_scenario(&scenario, trace, &mut progress)?;
     progress.finish();
-    write_outputs(&out, &result).map_err(Failure::other)?;
+    write_outputs(&out, &scenario, &result).map_err(Failure::other)?;
     if args.plot {
         crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
     }
@@ -445,7 +454,7 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
         let mut progress = Bar::new(scenario.duration_s, args.quiet);
         let result = run_scenario(scenario, None, &mut progress)?;
         progress.finish();
-        write_outputs(&out.join(scenario.protocol.name()), &result).map_err(Failure::other)?;
+        write_outputs(&out.join(scenario.protocol.name()), scenario, &result).map_err(Failure::other)?;
         table.rows.push(COMPARED.iter().map(|c| result.summary.get(c).unwrap_or("").to_string()).collect());
     }
     write_csv(&out.join("comparison.csv"), &table).map_err(Failure::other)?;
@@ -463,30 +472,36 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
 
 /// `compare`: per point and metric, both means with 95 % intervals, the
 /// difference and Welch's p; worse means significant and in the bad
-/// direction.
+/// direction. Both folders must be sweeps of one scenario over the same
+/// points, with at least two seeds per point on each side; the fixed
+/// overrides and the build may differ (that is what is compared) and are
+/// printed.
 fn compare_sweeps(args: CompareArgs) -> Result<(), Failure> {
     use reports::stats::{Summary, welch};
-    let read = |dir: &Path| {
+    if !(0.0 < args.alpha && args.alpha < 1.0) {
+        return Err(Failure::input(format!("--alpha {}: must be in (0, 1)", args.alpha)));
+    }
+    let (base_definition, new_definition) = (
+        sweep::Definition::require(&args.base).map_err(Failure::input)?,
+        sweep::Definition::require(&args.new).map_err(Failure::input)?,
+    );
+    comparable(&args, &base_definition, &new_definition)?;
+    let read = |dir: &Path, definition: &sweep::Definition| -> Result<Table, Failure> {
         let path = dir.join("results.csv");
         if !path.is_file() {
             return Err(Failure::input(format!("{}: no results.csv (is it a sweep output?)", dir.display())));
         }
-        crate::output::read_csv(&path).map_err(|e| Failure::input(format!("{e:#}")))
+        let table = crate::output::read_csv(&path).map_err(|e| Failure::input(format!("{e:#}")))?;
+        check_results(&path, &table, definition)?;
+        Ok(table)
     };
-    let (base, new) = (read(&args.base)?, read(&args.new)?);
-    if !(0.0 < args.alpha && args.alpha < 1.0) {
-        return Err(Failure::input(format!("--alpha {}: must be in (0, 1)", args.alpha)));
-    }
+    let (base, new) = (read(&args.base, &base_definition)?, read(&args.new, &new_definition)?);
     let wanted: Vec<String> = if args.metrics.is_empty() {
         DEFAULT_METRICS.iter().map(|m| m.to_string()).collect()
     } else {
         args.metrics.clone()
     };
-    let mut worse = 0;
-    println!(
-        "{:>5} {:28} {:>24} {:>24} {:>12} {:>9}  verdict",
-        "point", "metric", "base (95% CI)", "new (95% CI)", "difference", "p"
-    );
+    let mut metrics = Vec::new();
     for spec in &wanted {
         let (metric, higher_is_better) = match spec.split_once(':') {
             Some((m, "higher")) => (m, true),
@@ -501,25 +516,32 @@ fn compare_sweeps(args: CompareArgs) -> Result<(), Failure> {
                 return Err(Failure::input(format!("--metric {metric}: no such column in results.csv")));
             }
         }
-        let by_point = |table: &Table| -> std::collections::BTreeMap<u64, Vec<f64>> {
-            let (p, m) = (
-                table.header.iter().position(|h| h == "point").unwrap_or(0),
-                table.header.iter().position(|h| h == metric).unwrap_or(0),
-            );
-            let mut groups: std::collections::BTreeMap<u64, Vec<f64>> = std::collections::BTreeMap::new();
-            for row in &table.rows {
-                if let (Ok(point), Ok(value)) = (row[p].parse::<u64>(), row[m].parse::<f64>()) {
-                    groups.entry(point).or_default().push(value);
-                }
+        metrics.push((metric, higher_is_better, by_point(&base, metric)?, by_point(&new, metric)?));
+    }
+    for (metric, _, a, b) in &metrics {
+        for point in 0..base_definition.points.len() {
+            let (na, nb) = (a.get(&point).map_or(0, Vec::len), b.get(&point).map_or(0, Vec::len));
+            if na < 2 || nb < 2 {
+                return Err(Failure::input(format!(
+                    "{metric} at point {point}: {na} seed(s) in {} and {nb} in {}; a comparison needs at least 2 \
+                     seeds per point on each side (sweep with --seeds 1..n)",
+                    args.base.display(),
+                    args.new.display()
+                )));
             }
-            groups
-        };
-        let (a, b) = (by_point(&base), by_point(&new));
-        for (point, values) in &a {
+        }
+    }
+    let mut worse = 0;
+    println!(
+        "{:>5} {:28} {:>24} {:>24} {:>12} {:>9}  verdict",
+        "point", "metric", "base (95% CI)", "new (95% CI)", "difference", "p"
+    );
+    for (metric, higher_is_better, a, b) in &metrics {
+        for (point, values) in a {
             let Some(other) = b.get(point) else { continue };
             let (sa, sb) = (Summary::of(values), Summary::of(other));
             let (_, _, p) = welch(&sa, &sb);
-            let got_worse = if higher_is_better { sb.mean < sa.mean } else { sb.mean > sa.mean };
+            let got_worse = if *higher_is_better { sb.mean < sa.mean } else { sb.mean > sa.mean };
             let verdict = match (p < args.alpha, got_worse) {
                 (true, true) => {
                     worse += 1;
@@ -529,20 +551,101 @@ fn compare_sweeps(args: CompareArgs) -> Result<(), Failure> {
                 _ => "same",
             };
             println!(
-                "{point:>5} {metric:28} {:>24} {:>24} {:>12.4e} {p:>9.2e}  {verdict}",
-                format!("{:.4e} ± {:.1e}", sa.mean, sa.ci95()),
-                format!("{:.4e} ± {:.1e}", sb.mean, sb.ci95()),
-                sb.mean - sa.mean
+                "{point:>5} {metric:28} {:>24} {:>24} {:>12} {:>9}  {verdict}",
+                format!("{} ± {}", plain_number(sa.mean), plain_number(sa.ci95())),
+                format!("{} ± {}", plain_number(sb.mean), plain_number(sb.ci95())),
+                plain_number(sb.mean - sa.mean),
+                plain_number(p)
             );
         }
     }
     if worse > 0 {
-        return Err(Failure::other(anyhow::anyhow!(
-            "{worse} metric(s) got significantly worse at alpha {}",
-            args.alpha
-        )));
+        return Err(Failure::check(format!("{worse} metric(s) got significantly worse at alpha {}", args.alpha)));
     }
     Ok(())
+}
+
+/// Refuses two sweeps that are not of one scenario over the same points;
+/// prints what else differs.
+fn comparable(args: &CompareArgs, base: &sweep::Definition, new: &sweep::Definition) -> Result<(), Failure> {
+    let refuse = |what: String| {
+        Failure::input(format!(
+            "{} and {} are not sweeps of the same points ({what}); refusing to compare them",
+            args.base.display(),
+            args.new.display()
+        ))
+    };
+    if base.scenario != new.scenario {
+        return Err(refuse(format!("scenario `{}` against `{}`", base.scenario, new.scenario)));
+    }
+    if base.vary != new.vary {
+        let differences = base.differences(new);
+        return Err(refuse(differences.into_iter().find(|d| d.starts_with("--vary")).unwrap_or_default()));
+    }
+    let differences = base.differences(new);
+    if differences.is_empty() {
+        println!("base and new: one definition and one build (only the seeds differ)");
+    } else {
+        println!("base against new: {}", differences.join("; "));
+    }
+    Ok(())
+}
+
+/// Checks every row of a sweep's results.csv against its definition.
+fn check_results(path: &Path, table: &Table, definition: &sweep::Definition) -> Result<(), Failure> {
+    let column = |name: &str| {
+        table.header.iter().position(|h| h == name).ok_or_else(|| {
+            Failure::input(format!("{}: no `{name}` column (written by an older build? sweep again)", path.display()))
+        })
+    };
+    let (point, seed, provenance) = (column("point")?, column("seed")?, column("provenance")?);
+    for (k, row) in table.rows.iter().enumerate() {
+        let parsed = row[point].parse::<usize>().ok().zip(row[seed].parse::<u64>().ok());
+        let expected = parsed.and_then(|(p, s)| definition.expected(p, s));
+        if expected.as_deref() != Some(row[provenance].as_str()) {
+            return Err(Failure::input(format!(
+                "{}: row {} (point {}, seed {}) is not a run of the folder's {}; refusing to use it",
+                path.display(),
+                k + 2,
+                row[point],
+                row[seed],
+                sweep::DEFINITION_FILE
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The values of `metric` per point of a results table.
+fn by_point(table: &Table, metric: &str) -> Result<std::collections::BTreeMap<usize, Vec<f64>>, Failure> {
+    let position = |name: &str| table.header.iter().position(|h| h == name).unwrap_or(0);
+    let (p, m) = (position("point"), position(metric));
+    let mut groups: std::collections::BTreeMap<usize, Vec<f64>> = std::collections::BTreeMap::new();
+    for row in &table.rows {
+        let point =
+            row[p].parse::<usize>().map_err(|_| Failure::input(format!("results.csv: bad point `{}`", row[p])))?;
+        let value = row[m]
+            .parse::<f64>()
+            .map_err(|_| Failure::input(format!("results.csv: {metric} = `{}` is not a number", row[m])))?;
+        groups.entry(point).or_default().push(value);
+    }
+    Ok(groups)
+}
+
+/// A number in plain decimal notation with five significant digits (no
+/// exponent), as a person reads a table.
+pub fn plain_number(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (4 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    if text == "-0" { "0".into() } else { text }
 }
 
 /// `snapshot`: runs the scenario up to `--at` and draws the ring there.
@@ -611,6 +714,7 @@ fn default_jobs(jobs: Option<usize>) -> usize {
 fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     let vary: Vec<sweep::Vary> =
         args.vary.iter().map(|v| sweep::Vary::parse(v)).collect::<Result<_, _>>().map_err(Failure::input)?;
+    sweep::check_distinct(&vary).map_err(Failure::input)?;
     let seeds = sweep::parse_seeds(&args.seeds).map_err(Failure::input)?;
     let shard = args.shard.as_deref().map(sweep::parse_shard).transpose().map_err(Failure::input)?;
     let points = sweep::points(&vary);
@@ -621,11 +725,10 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         scenarios.push(load_scenario(&args.file, &overrides)?);
     }
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&scenarios[0].name).join("sweep"));
-    std::fs::create_dir_all(out.join("runs"))
-        .with_context(|| format!("cannot create {}", out.display()))
-        .map_err(Failure::other)?;
+    let definition = sweep::Definition::new(&args.file, &args.overrides, &vary, &points, &scenarios);
+    sweep::prepare_folder(&out, &definition).map_err(Failure::input)?;
     let jobs = sweep::jobs(points.len(), &seeds, shard);
-    let pending: Vec<&sweep::Job> = jobs.iter().filter(|j| !j.file(&out).exists()).collect();
+    let pending = sweep::pending(&jobs, &out, &definition).map_err(Failure::input)?;
     let threads = default_jobs(args.jobs);
     let failures = crate::progress::run_all(
         &pending,
@@ -639,7 +742,7 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         },
     )
     .map_err(Failure::other)?;
-    let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::other)?;
+    let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::input)?;
     if !args.quiet {
         println!(
             "{} points x {} seeds: {} runs done before, {} run now; {rows} rows in {}",
@@ -704,7 +807,7 @@ fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path,
         );
     }
     if failed > 0 {
-        return Err(Failure::other(anyhow::anyhow!("{failed} of {} runs did not merge in time", results.rows.len())));
+        return Err(Failure::check(format!("{failed} of {} runs did not merge in time", results.rows.len())));
     }
     if !args.quiet {
         println!("every one of {} runs merged within {bound_s} s and ended on one perfect ring", results.rows.len());
@@ -754,8 +857,19 @@ fn bench_command(args: BenchArgs) -> Result<(), Failure> {
 }
 
 /// Runs a parsed scenario with the protocol it names, inside the merge
-/// layer when the scenario has `[merge]`.
+/// layer when the scenario has `[merge]`; its result tables carry the
+/// provenance key of the run.
 pub fn run_scenario(
+    scenario: &Scenario,
+    trace: Option<TraceWriter>,
+    progress: &mut dyn Progress,
+) -> Result<RunResult, Failure> {
+    let mut result = run_protocol(scenario, trace, progress)?;
+    crate::provenance::stamp(&mut result, scenario);
+    Ok(result)
+}
+
+fn run_protocol(
     scenario: &Scenario,
     trace: Option<TraceWriter>,
     progress: &mut dyn Progress,
@@ -834,9 +948,12 @@ fn run_mergeable<P: Mergeable>(
     runner::run::<Merging<P>>(scenario, config, trace, progress)
 }
 
-/// Writes summary.csv, timeseries.csv, hops.csv, perf.csv and digest.txt.
-pub fn write_outputs(out: &Path, result: &RunResult) -> Result<()> {
+/// Writes summary.csv, timeseries.csv, hops.csv, perf.csv, digest.txt and
+/// provenance.txt (what produced them: the build, the seed and the
+/// resolved scenario).
+pub fn write_outputs(out: &Path, scenario: &Scenario, result: &RunResult) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_atomic(&out.join("provenance.txt"), crate::provenance::describe(scenario).as_bytes())?;
     write_csv(&out.join("summary.csv"), &result.summary)?;
     write_csv(&out.join("timeseries.csv"), &result.timeseries)?;
     write_csv(&out.join("hops.csv"), &result.hops)?;
@@ -995,7 +1112,7 @@ fn explore_command(args: ExploreArgs) -> Result<(), Failure> {
         Some(counterexample) => {
             println!("counterexample ({} steps):", counterexample.steps.len());
             print!("{}", counterexample.render());
-            Err(Failure { status: 1, message: "lookup consistency violated".into() })
+            Err(Failure::check("lookup consistency violated"))
         }
     }
 }
@@ -1154,7 +1271,7 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
         {
             shrink_seed(&args, &base, seed, stop_s, settings)?;
         }
-        return Err(Failure { status: 1, message: format!("{failed} of {} seeds failed the check", seeds.len()) });
+        return Err(Failure::check(format!("{failed} of {} seeds failed the check", seeds.len())));
     }
     Ok(())
 }

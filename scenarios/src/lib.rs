@@ -15,6 +15,7 @@ pub mod oracle;
 pub mod output;
 pub mod plots;
 pub mod progress;
+pub mod provenance;
 pub mod runner;
 pub mod shrink;
 pub mod snapshot;

@@ -8,12 +8,151 @@
 //! same bytes whatever `--jobs` is. `--shard i/n` runs every n-th run
 //! starting at the i-th, so a cluster's batch system can spread a sweep;
 //! `merge` joins the shards' outputs.
+//!
+//! A sweep's folder holds its definition, `sweep.toml`: the scenario as
+//! named, the fixed overrides, the varied keys and values, the build, and
+//! per point its values and the hash of its resolved scenario. A sweep
+//! started again into a folder whose definition differs is refused (it
+//! would mix runs of two definitions), and so is a run file whose
+//! provenance key is not the one its point and seed give; `merge` and
+//! `compare` check the definitions they are given the same way.
 
 use crate::config::Scenario;
-use crate::output::{read_csv, write_csv};
+use crate::output::{read_csv, write_atomic, write_csv};
+use crate::provenance;
 use crate::runner::{Quiet, Table};
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// The file in a sweep's folder that holds its definition.
+pub const DEFINITION_FILE: &str = "sweep.toml";
+
+/// What a sweep is: enough to tell whether two folders hold runs of the
+/// same thing. Seeds and shards are not part of it: a sweep may be resumed
+/// with more seeds, and shards of one sweep share one definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// The scenario file or shipped name, as given.
+    pub scenario: String,
+    /// The fixed `--set` overrides, in order.
+    pub set: Vec<String>,
+    /// The varied keys and their values, in order.
+    pub vary: Vec<VaryDefinition>,
+    /// The build that ran it ([`provenance::BUILD`]).
+    pub build: String,
+    /// Every point, in index order.
+    pub points: Vec<PointDefinition>,
+}
+
+/// One `--vary` in a [`Definition`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaryDefinition {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// One point of a [`Definition`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointDefinition {
+    /// `key=value` for each varied key.
+    pub values: Vec<String>,
+    /// [`provenance::scenario_hash`] of the point's resolved scenario.
+    pub scenario_hash: String,
+}
+
+impl Definition {
+    /// The definition of a sweep of `file` with `set`, over `vary`, whose
+    /// points resolved to `scenarios`.
+    pub fn new(
+        file: &str,
+        set: &[String],
+        vary: &[Vary],
+        points: &[Vec<(String, String)>],
+        scenarios: &[Scenario],
+    ) -> Self {
+        Definition {
+            scenario: file.to_string(),
+            set: set.to_vec(),
+            vary: vary.iter().map(|v| VaryDefinition { key: v.key.clone(), values: v.values.clone() }).collect(),
+            build: provenance::BUILD.to_string(),
+            points: points
+                .iter()
+                .zip(scenarios)
+                .map(|(point, scenario)| PointDefinition {
+                    values: point.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    scenario_hash: provenance::scenario_hash(scenario),
+                })
+                .collect(),
+        }
+    }
+
+    /// The provenance key a run of `point` with `seed` must carry.
+    pub fn expected(&self, point: usize, seed: u64) -> Option<String> {
+        self.points.get(point).map(|p| provenance::key(&p.scenario_hash, seed, &self.build))
+    }
+
+    /// What differs between two definitions, one phrase each; empty when
+    /// they are the same.
+    pub fn differences(&self, other: &Definition) -> Vec<String> {
+        let mut found = Vec::new();
+        if self.scenario != other.scenario {
+            found.push(format!("scenario `{}` against `{}`", self.scenario, other.scenario));
+        }
+        if self.set != other.set {
+            found.push(format!("--set [{}] against [{}]", self.set.join(" "), other.set.join(" ")));
+        }
+        if self.vary != other.vary {
+            let show = |d: &Definition| {
+                d.vary.iter().map(|v| format!("{}={}", v.key, v.values.join(","))).collect::<Vec<_>>().join(" ")
+            };
+            found.push(format!("--vary [{}] against [{}]", show(self), show(other)));
+        }
+        if self.build != other.build {
+            found.push(format!("build {} against {}", self.build, other.build));
+        }
+        if found.is_empty() && self.points != other.points {
+            found.push("the resolved scenario of some point (the scenario file changed)".to_string());
+        }
+        found
+    }
+
+    /// Reads `dir/sweep.toml`; `None` when there is none.
+    pub fn read(dir: &Path) -> Result<Option<Definition>, String> {
+        let path = dir.join(DEFINITION_FILE);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+            Ok(meta) if !meta.is_file() => return Err(format!("{}: not a regular file", path.display())),
+            Ok(_) => {}
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: not a sweep definition of this version: {}", path.display(), e.message()))
+    }
+
+    /// Writes `dir/sweep.toml`, atomically.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let text = toml::to_string(self).context("cannot serialize the sweep definition")?;
+        let header = "# The definition of the sweep whose runs this folder holds (written by overlaysim).\n";
+        write_atomic(&dir.join(DEFINITION_FILE), format!("{header}{text}").as_bytes())
+    }
+
+    /// Reads the definition of a sweep folder, which must have one.
+    pub fn require(dir: &Path) -> Result<Definition, String> {
+        Definition::read(dir)?.ok_or_else(|| {
+            format!(
+                "{}: no {DEFINITION_FILE}, so what its runs are cannot be checked (not a sweep folder, or one \
+                 written by an older build: sweep it again)",
+                dir.display()
+            )
+        })
+    }
+}
 
 /// One parameter swept: a dotted key and its values (TOML syntax each).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +239,87 @@ pub fn jobs(points: usize, seeds: &[u64], shard: Option<(usize, usize)>) -> Vec<
     }
 }
 
+/// Refuses two `--vary` of one key: the second would silently win over the
+/// first, and the points would be labelled with values they did not run.
+pub fn check_distinct(vary: &[Vary]) -> Result<(), String> {
+    for (k, v) in vary.iter().enumerate() {
+        if vary[..k].iter().any(|earlier| earlier.key == v.key) {
+            return Err(format!("--vary {}: the key is varied twice; give all its values in one --vary", v.key));
+        }
+    }
+    Ok(())
+}
+
+/// Readies a sweep's folder for `definition`: refuses a folder that holds
+/// runs of another definition (or runs of unknown origin), then writes the
+/// definition.
+pub fn prepare_folder(out: &Path, definition: &Definition) -> Result<(), String> {
+    if let Ok(meta) = std::fs::symlink_metadata(out)
+        && !meta.is_dir()
+    {
+        return Err(format!("{}: the output path exists and is not a directory", out.display()));
+    }
+    match Definition::read(out)? {
+        Some(existing) if existing != *definition => {
+            return Err(format!(
+                "{}: holds runs of another sweep ({}); refusing to mix them: use another --out, or remove the folder",
+                out.display(),
+                existing.differences(definition).join("; ")
+            ));
+        }
+        Some(_) => {}
+        None => {
+            if run_files(&[out.to_path_buf()]).is_ok_and(|files| !files.is_empty()) {
+                return Err(format!(
+                    "{}: holds run files but no {DEFINITION_FILE}, so what they are cannot be checked; use \
+                     another --out, or remove the folder",
+                    out.display()
+                ));
+            }
+        }
+    }
+    let runs = out.join("runs");
+    std::fs::create_dir_all(&runs).map_err(|e| format!("{}: cannot create: {e}", runs.display()))?;
+    if !std::fs::symlink_metadata(&runs).is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{}: not a directory (a symlink?)", runs.display()));
+    }
+    definition.write(out).map_err(|e| format!("{e:#}"))
+}
+
+/// The jobs not finished yet; an error when a finished run's file was
+/// made by another definition, seed or build.
+pub fn pending<'a>(jobs: &'a [Job], out: &Path, definition: &Definition) -> Result<Vec<&'a Job>, String> {
+    let mut pending = Vec::new();
+    for job in jobs {
+        let file = job.file(out);
+        match std::fs::symlink_metadata(&file) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => pending.push(job),
+            Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
+            Ok(meta) if !meta.is_file() => return Err(format!("{}: not a regular file", file.display())),
+            Ok(_) => check_run_file(&file, job.point, job.seed, definition)?,
+        }
+    }
+    Ok(pending)
+}
+
+/// Checks that a run file holds the run of `point` and `seed` under `definition`.
+fn check_run_file(file: &Path, point: usize, seed: u64, definition: &Definition) -> Result<(), String> {
+    let expected = definition.expected(point, seed).ok_or_else(|| {
+        format!("{}: point {point} is not one of the sweep's {}", file.display(), definition.points.len())
+    })?;
+    let table = read_csv(file).map_err(|e| format!("{e:#}"))?;
+    match provenance::recorded(&table) {
+        Some(found) if found == expected => Ok(()),
+        Some(found) => Err(format!(
+            "{}: a run of another definition, seed or build (provenance {found}, expected {expected} for point \
+             {point} seed {seed} of {}); refusing to mix them",
+            file.display(),
+            definition.scenario
+        )),
+        None => Err(format!("{}: no provenance column, so what it is cannot be checked", file.display())),
+    }
+}
+
 /// Runs one job and writes its file: the point's values, then the summary.
 pub fn run_job(scenario: &Scenario, point: &[(String, String)], job: &Job, out: &Path) -> Result<()> {
     let result = crate::cli::run_scenario(scenario, None, &mut Quiet).map_err(|f| anyhow::anyhow!(f.message))?;
@@ -113,9 +333,8 @@ pub fn run_job(scenario: &Scenario, point: &[(String, String)], job: &Job, out: 
     write_csv(&job.file(out), &table)
 }
 
-/// Gathers every run file under each `dirs`'s `runs/` into one table,
-/// sorted by (point, seed), columns in first-seen order.
-pub fn gather(dirs: &[PathBuf]) -> Result<Table> {
+/// Every run file under each of `dirs`'s `runs/`, as (point, seed, path).
+fn run_files(dirs: &[PathBuf]) -> Result<Vec<(usize, u64, PathBuf)>> {
     let mut files: Vec<(usize, u64, PathBuf)> = Vec::new();
     for dir in dirs {
         let runs = dir.join("runs");
@@ -134,6 +353,17 @@ pub fn gather(dirs: &[PathBuf]) -> Result<Table> {
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// Gathers every run file under each `dirs`'s `runs/` into one table,
+/// sorted by (point, seed), columns in first-seen order. Every file must
+/// be a run of `definition`.
+pub fn gather(dirs: &[PathBuf], definition: &Definition) -> Result<Table> {
+    let mut files = run_files(dirs)?;
+    for (point, seed, path) in &files {
+        check_run_file(path, *point, *seed, definition).map_err(|e| anyhow::anyhow!(e))?;
+    }
     files.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     let mut table = Table::default();
     let mut rows: Vec<Vec<(String, String)>> = Vec::new();
@@ -160,11 +390,43 @@ pub fn gather(dirs: &[PathBuf]) -> Result<Table> {
     Ok(table)
 }
 
-/// Writes `results.csv` from the run files found in `dirs`.
-pub fn write_results(dirs: &[PathBuf], out: &Path) -> Result<usize> {
-    let table = gather(dirs)?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_csv(&out.join("results.csv"), &table)?;
+/// Writes `results.csv` (and the definition) from the run files found in
+/// `dirs`, which must all be folders of one sweep definition.
+pub fn write_results(dirs: &[PathBuf], out: &Path) -> Result<usize, String> {
+    let mut definition: Option<(Definition, &PathBuf)> = None;
+    for dir in dirs {
+        let found = Definition::require(dir)?;
+        if let Some((first, first_dir)) = &definition
+            && *first != found
+        {
+            return Err(format!(
+                "{} and {} are not shards of one sweep ({}); refusing to merge them",
+                first_dir.display(),
+                dir.display(),
+                first.differences(&found).join("; ")
+            ));
+        }
+        definition.get_or_insert((found, dir));
+    }
+    let Some((definition, _)) = definition else { return Err("no sweep folder given".into()) };
+    let table = gather(dirs, &definition).map_err(|e| format!("{e:#}"))?;
+    if let Ok(meta) = std::fs::symlink_metadata(out)
+        && !meta.is_dir()
+    {
+        return Err(format!("{}: the output path exists and is not a directory", out.display()));
+    }
+    if let Some(existing) = Definition::read(out)?
+        && existing != definition
+    {
+        return Err(format!(
+            "{}: holds another sweep ({}); refusing to overwrite its results",
+            out.display(),
+            existing.differences(&definition).join("; ")
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    definition.write(out).map_err(|e| format!("{e:#}"))?;
+    write_csv(&out.join("results.csv"), &table).map_err(|e| format!("{e:#}"))?;
     Ok(table.rows.len())
 }
 
@@ -199,6 +461,9 @@ mod tests {
         assert!(Vary::parse("novalue").is_err());
         assert!(Vary::parse("a=").is_err());
         assert!(parse_seeds("5..1").is_err());
+        let twice = [Vary::parse("a=1,2").unwrap(), Vary::parse("a=3").unwrap()];
+        assert!(check_distinct(&twice).unwrap_err().contains("varied twice"));
+        assert!(check_distinct(&twice[..1]).is_ok());
         assert_eq!(parse_seeds("7").unwrap(), vec![7]);
     }
 }

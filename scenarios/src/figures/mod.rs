@@ -5,7 +5,9 @@
 //! an independent run, run in parallel across cores. A run's outputs are
 //! cached under `runs/<key>/` where the key is a hash of the scenario and
 //! its overrides, so figures that share runs share them, and an interrupted
-//! `figures` started again resumes. Each chart is then the mean over seeds
+//! `figures` started again resumes. A cached run is used only when its
+//! provenance key matches the resolved scenario, seed and build (a changed
+//! scenario file or a new build runs it again). Each chart is then the mean over seeds
 //! with its 95 % confidence interval, the paper's points (copied into the
 //! repository under `scenarios/figures/reference/`) and the acceptance
 //! bands, with a PASS/FAIL verdict where a band exists; `report.html` shows
@@ -251,6 +253,19 @@ fn hops_path(out: &Path, key: &str, seed: u64) -> PathBuf {
     out.join("runs").join(key).join(format!("s{seed}.hops.csv"))
 }
 
+/// Whether a job's cached run is there and is the run of this scenario,
+/// seed and build (its provenance key says so); anything else is run again.
+fn cached(job: &Job, out: &Path) -> bool {
+    let mut scenario = job.scenario.clone();
+    scenario.seed = job.seed;
+    let expected = crate::provenance::key_of(&scenario);
+    let matches = |path: &Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+            && read_csv(path).is_ok_and(|table| crate::provenance::recorded(&table) == Some(expected.as_str()))
+    };
+    matches(&summary_path(out, job.key, job.seed)) && matches(&hops_path(out, job.key, job.seed))
+}
+
 /// Runs one job and caches its outputs; the summary is written last, so
 /// its presence means the run is complete.
 fn run_job(job: &Job, out: &Path) -> Result<()> {
@@ -289,7 +304,7 @@ pub fn figures(options: &Options) -> Result<Outcome, Failure> {
     jobs.sort_by(|a, b| (a.key, a.seed).cmp(&(b.key, b.seed)));
     jobs.dedup_by(|a, b| a.key == b.key && a.seed == b.seed);
     let total = jobs.len();
-    let pending: Vec<&Job> = jobs.iter().filter(|j| !summary_path(&options.out, j.key, j.seed).exists()).collect();
+    let pending: Vec<&Job> = jobs.iter().filter(|j| !cached(j, &options.out)).collect();
     let failures =
         run_all(&pending, options.jobs, options.quiet, |job| job.label.clone(), |job| run_job(job, &options.out))
             .map_err(Failure::other)?;

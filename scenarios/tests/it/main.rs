@@ -9,5 +9,6 @@ mod figures;
 mod merge;
 mod palta_paper;
 mod ppl_paper;
+mod stale;
 mod support;
 mod sweep;

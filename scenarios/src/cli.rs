@@ -400,13 +400,13 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(&scenario.name).join(format!("seed-{}", scenario.seed)));
-    if out.is_file() {
-        return Err(Failure::input(format!("{}: the output path is a file, not a directory", out.display())));
-    }
+    check_output_folder(&out)?;
     // The trace is written while the run goes; it lands in a temporary file
     // that is renamed only when the run succeeds.
     let trace_temporary = out.with_extension("trace.tmp");
     let trace = if args.trace || scenario.output.trace {
+        crate::output::check_target(&out.join("trace.jsonl")).map_err(Failure::other)?;
+        crate::output::check_target(&trace_temporary).map_err(Failure::other)?;
         std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).map_err(|e| Failure::other(e.into()))?;
         let file = std::fs::File::create(&trace_temporary)
             .with_context(|| format!("cannot create {}", trace_temporary.display()))
@@ -424,10 +424,41 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
         crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
     }
     if has_trace {
+        crate::output::check_target(&out.join("trace.jsonl")).map_err(Failure::other)?;
         std::fs::rename(&trace_temporary, out.join("trace.jsonl")).map_err(|e| Failure::other(e.into()))?;
     }
     if !args.quiet {
         print_summary(&scenario, &result, &out);
+    }
+    Ok(())
+}
+
+/// Every file a run writes into its folder.
+const RUN_OUTPUTS: &[&str] = &[
+    "summary.csv",
+    "timeseries.csv",
+    "hops.csv",
+    "perf.csv",
+    "digest.txt",
+    "provenance.txt",
+    "trace.jsonl",
+    "timeseries.png",
+    "timeseries.svg",
+    "ring.png",
+    "ring.svg",
+];
+
+/// Refuses, before a run starts, an output folder that is not a directory
+/// or that holds, under a name the run writes, something that is not a
+/// regular file (a symlink, a directory, a device).
+fn check_output_folder(out: &Path) -> Result<(), Failure> {
+    if let Ok(meta) = std::fs::metadata(out)
+        && !meta.is_dir()
+    {
+        return Err(Failure::input(format!("{}: the output path exists and is not a directory", out.display())));
+    }
+    for name in RUN_OUTPUTS {
+        crate::output::check_target(&out.join(name)).map_err(Failure::other)?;
     }
     Ok(())
 }
@@ -449,6 +480,10 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(&first.name).join(format!("seed-{}", first.seed)));
+    for scenario in &scenarios {
+        check_output_folder(&out.join(scenario.protocol.name()))?;
+    }
+    crate::output::check_target(&out.join("comparison.csv")).map_err(Failure::other)?;
     let mut table = Table::new(COMPARED);
     for scenario in &scenarios {
         let mut progress = Bar::new(scenario.duration_s, args.quiet);
@@ -656,8 +691,11 @@ fn snapshot_command(args: SnapshotArgs) -> Result<(), Failure> {
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
-    let picture = crate::snapshot::run_to_snapshot(&scenario)?;
     let stem = args.out.with_extension("");
+    for path in [args.out.clone(), stem.with_extension("svg"), stem.with_extension("png")] {
+        crate::output::check_target(&path).map_err(Failure::other)?;
+    }
+    let picture = crate::snapshot::run_to_snapshot(&scenario)?;
     if let Some(parent) = stem.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))
@@ -818,6 +856,12 @@ fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path,
 /// Runs the bench scenario at each size in a child process (so that each
 /// memory reading starts clean) and prints one table.
 fn bench_command(args: BenchArgs) -> Result<(), Failure> {
+    if let Some(bad) = args.nodes.iter().find(|&&n| n == 0 || n > 10_000_000) {
+        return Err(Failure::input(format!("--nodes {bad}: each size must be between 1 and 10000000")));
+    }
+    if !(args.duration_s.is_finite() && args.duration_s > 0.0 && args.duration_s <= 1e7) {
+        return Err(Failure::input(format!("--duration-s {}: must be in (0, 10000000]", args.duration_s)));
+    }
     let executable = std::env::current_exe().map_err(|e| Failure::other(e.into()))?;
     let base = match &args.out {
         Some(dir) => dir.clone(),
@@ -1170,6 +1214,9 @@ fn check_command(args: CheckArgs) -> Result<(), Failure> {
                 crate::check::FAULT_KINDS.join(", ")
             )));
         }
+    }
+    if let Some(path) = &args.shrink_out {
+        crate::output::check_target(path).map_err(Failure::other)?;
     }
     let settings = CheckSettings { converge_within_s: args.converge_within, record: false };
     let jobs = default_jobs(args.jobs);

@@ -269,20 +269,17 @@ pub fn prepare_folder(out: &Path, definition: &Definition) -> Result<(), String>
         }
         Some(_) => {}
         None => {
-            if run_files(&[out.to_path_buf()]).is_ok_and(|files| !files.is_empty()) {
+            let occupied = std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
+            if occupied {
                 return Err(format!(
-                    "{}: holds run files but no {DEFINITION_FILE}, so what they are cannot be checked; use \
-                     another --out, or remove the folder",
+                    "{}: not empty and holds no {DEFINITION_FILE}, so it is not a sweep folder of ours (or its \
+                     runs cannot be checked); use another --out, or remove the folder",
                     out.display()
                 ));
             }
         }
     }
-    let runs = out.join("runs");
-    std::fs::create_dir_all(&runs).map_err(|e| format!("{}: cannot create: {e}", runs.display()))?;
-    if !std::fs::symlink_metadata(&runs).is_ok_and(|m| m.is_dir()) {
-        return Err(format!("{}: not a directory (a symlink?)", runs.display()));
-    }
+    crate::output::ensure_dir(&out.join("runs")).map_err(|e| format!("{e:#}"))?;
     definition.write(out).map_err(|e| format!("{e:#}"))
 }
 

@@ -24,6 +24,31 @@ type Result<T> = std::result::Result<T, Problem>;
 /// The largest `nodes.initial`.
 const MAX_NODES: i64 = 10_000_000;
 
+/// The longest run, in simulated seconds (about 116 days).
+const MAX_DURATION_S: f64 = 1e7;
+
+/// The highest system-wide rate of joins, crashes, leaves or lookups, per second.
+const MAX_RATE_PER_S: f64 = 1e6;
+
+/// The most node-seconds a run may simulate (initial nodes × duration): at
+/// a few events per node and second, about 10^10 events, hours of wall
+/// time. Beyond, a run would look like a hang.
+const MAX_NODE_SECONDS: f64 = 1e10;
+
+/// The most metric samples in a run (each is O(N log N) and one row).
+const MAX_SAMPLES: f64 = 1e6;
+
+/// The most lookups a run may issue.
+const MAX_LOOKUPS: f64 = 1e9;
+
+/// The most nodes a run may create over its length (every node keeps its
+/// arena slot): the initial ones, the scheduled joins and the Poisson joins.
+const MAX_NODES_CREATED: f64 = 2e7;
+
+/// How much larger than the most nodes a run can hold the identifier space
+/// must be, so that fresh identifiers are drawn quickly and never run out.
+const ID_SPACE_HEADROOM: u128 = 8;
+
 /// Reads and validates a whole scenario.
 pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let raw: RawScenario = decode(toml::Value::Table(table), &KeyPath::root(), &[])?;
@@ -31,11 +56,10 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let protocol: ProtocolName = variant(raw.protocol, &top.key("protocol"))?;
 
     let name = raw.name;
-    if name.trim().is_empty() {
-        return Err(Problem::at_key(top.key("name"), "must not be empty"));
-    }
+    check_name(&top.key("name"), &name)?;
     let seed = int_or(&top.key("seed"), raw.seed, 1, 0, i64::MAX)?;
-    let duration_s = positive(&top.key("duration_s"), raw.duration_s)?;
+    let duration_s =
+        at_most(&top.key("duration_s"), positive(&top.key("duration_s"), raw.duration_s)?, MAX_DURATION_S)?;
     let sample_every_s = opt(raw.sample_every_s, 1.0, |v| positive(&top.key("sample_every_s"), v))?;
 
     let path = top.key("nodes");
@@ -102,6 +126,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         }
     }
 
+    let ring_given = raw.ring.as_ref().is_some_and(|r| r.id_space.is_some());
     let ring = match raw.ring.and_then(|r| r.id_space) {
         Some(id_space) => Ring { id_space: self::id_space(&top.key("ring").key("id_space"), id_space)? },
         None => Ring::default(),
@@ -139,9 +164,9 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let path = top.key("churn");
     let raw_churn = raw.churn.unwrap_or_default();
     let churn = ChurnSpec {
-        joins_per_s: opt(raw_churn.joins_per_s, 0.0, |v| non_negative(&path.key("joins_per_s"), v))?,
-        crashes_per_s: opt(raw_churn.crashes_per_s, 0.0, |v| non_negative(&path.key("crashes_per_s"), v))?,
-        leaves_per_s: opt(raw_churn.leaves_per_s, 0.0, |v| non_negative(&path.key("leaves_per_s"), v))?,
+        joins_per_s: opt(raw_churn.joins_per_s, 0.0, |v| rate(&path.key("joins_per_s"), v))?,
+        crashes_per_s: opt(raw_churn.crashes_per_s, 0.0, |v| rate(&path.key("crashes_per_s"), v))?,
+        leaves_per_s: opt(raw_churn.leaves_per_s, 0.0, |v| rate(&path.key("leaves_per_s"), v))?,
         session: raw_churn.session.map(|table| session(table, &path.key("session"))).transpose()?,
         session_leave_fraction: opt(raw_churn.session_leave_fraction, 0.0, |v| {
             probability(&path.key("session_leave_fraction"), v)
@@ -151,7 +176,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let path = top.key("workload");
     let raw_workload = raw.workload.unwrap_or_default();
     let workload = WorkloadSpec {
-        lookups_per_s: opt(raw_workload.lookups_per_s, 0.0, |v| non_negative(&path.key("lookups_per_s"), v))?,
+        lookups_per_s: opt(raw_workload.lookups_per_s, 0.0, |v| rate(&path.key("lookups_per_s"), v))?,
         start_s: opt(raw_workload.start_s, 0.0, |v| non_negative(&path.key("start_s"), v))?,
     };
 
@@ -190,8 +215,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         })
         .transpose()?;
     let output = OutputSpec { trace: raw_output.trace.unwrap_or(false), snapshot_at_s };
-
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         description: raw.description,
         protocol,
@@ -209,7 +233,9 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         output,
         merge,
         check: None,
-    })
+    };
+    check_size(&scenario, ring_given)?;
+    Ok(scenario)
 }
 
 fn merge_spec(raw: RawMerge, path: &KeyPath) -> Result<MergeSpec> {
@@ -269,16 +295,49 @@ fn partition(
     }
 }
 
+/// `[protocol_params]`: flat keys are the running protocol's; a sub-table
+/// named after a protocol (`[protocol_params.relaxed_ring]`) holds that
+/// protocol's keys, used when it runs, so one file can be switched between
+/// protocols (`--set protocol=…`, `run --compare`). Every sub-table is
+/// checked against its protocol's keys, whichever runs; a key given both
+/// flat and in the running protocol's sub-table is a contradiction.
 fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result<ProtocolParams> {
     let path = KeyPath::of(&["protocol_params"]);
-    let table = table.unwrap_or_default();
-    match protocol {
-        ProtocolName::Chord => Ok(ProtocolParams::Chord(chord(decode(toml::Value::Table(table), &path, &[])?, &path)?)),
-        ProtocolName::RelaxedRing => {
-            Ok(ProtocolParams::RelaxedRing(relaxed_ring(decode(toml::Value::Table(table), &path, &[])?, &path)?))
+    let mut flat = table.unwrap_or_default();
+    let mut active = None;
+    for candidate in ProtocolName::ALL {
+        let Some(value) = flat.remove(candidate.name()) else { continue };
+        let sub_path = path.key(candidate.name());
+        let toml::Value::Table(sub) = value else {
+            return Err(Problem::at_value(sub_path, format!("must be a table of {candidate}'s parameters")));
+        };
+        params_of(candidate, sub.clone(), &sub_path)?;
+        if candidate == protocol {
+            active = Some(sub);
         }
+    }
+    if let Some(sub) = active {
+        for (key, value) in sub {
+            if flat.contains_key(&key) {
+                return Err(Problem::at_key(
+                    path.key(&key),
+                    format!("given both here and as protocol_params.{protocol}.{key}: set one of them"),
+                ));
+            }
+            flat.insert(key, value);
+        }
+    }
+    params_of(protocol, flat, &path)
+}
+
+/// One protocol's parameters from `table`, errors named under `path`.
+fn params_of(protocol: ProtocolName, table: toml::Table, path: &KeyPath) -> Result<ProtocolParams> {
+    let value = toml::Value::Table(table);
+    match protocol {
+        ProtocolName::Chord => Ok(ProtocolParams::Chord(chord(decode(value, path, &[])?, path)?)),
+        ProtocolName::RelaxedRing => Ok(ProtocolParams::RelaxedRing(relaxed_ring(decode(value, path, &[])?, path)?)),
         ProtocolName::Palta => {
-            let raw: RawPalta = decode(toml::Value::Table(table), &path, &[])?;
+            let raw: RawPalta = decode(value, path, &[])?;
             let defaults = PaltaParams::default();
             let omega = int_or(&path.key("omega"), raw.omega, defaults.omega, 2, 1_000_000)?;
             let mesh_sync_every_s = opt(raw.mesh_sync_every_s, defaults.mesh_sync_every_s, |v| {
@@ -287,7 +346,7 @@ fn protocol_params(protocol: ProtocolName, table: Option<toml::Table>) -> Result
             Ok(ProtocolParams::Palta(PaltaParams { omega, mesh_sync_every_s }))
         }
         ProtocolName::Dks => {
-            let raw: RawDks = decode(toml::Value::Table(table), &path, &[])?;
+            let raw: RawDks = decode(value, path, &[])?;
             let lock_lease_ms = opt(raw.lock_lease_ms, DksParams::default().lock_lease_ms, |v| {
                 positive(&path.key("lock_lease_ms"), v)
             })?;
@@ -451,12 +510,13 @@ fn event(mut table: toml::Table, path: &KeyPath, duration_s: f64) -> Result<Vec<
     let kind: EventKind = tag(&mut table, path)?;
     let rest = toml::Value::Table(table);
     let also = &["kind"];
+    // A count of 0 is legal (a sweep may vary it down to nothing).
     let count =
-        |raw: RawCount| -> Result<(f64, u32)> { Ok((raw.at_s, int(&path.key("count"), raw.count, 1, MAX_NODES)?)) };
+        |raw: RawCount| -> Result<(f64, u32)> { Ok((raw.at_s, int(&path.key("count"), raw.count, 0, MAX_NODES)?)) };
     let (at_s, action) = match kind {
         EventKind::CrashFraction => {
             let raw: RawFraction = decode(rest, path, also)?;
-            (raw.at_s, EventAction::CrashFraction { fraction: fraction(&path.key("fraction"), raw.fraction)? })
+            (raw.at_s, EventAction::CrashFraction { fraction: probability(&path.key("fraction"), raw.fraction)? })
         }
         EventKind::Crash => {
             let (at_s, count) = count(decode(rest, path, also)?)?;
@@ -696,13 +756,121 @@ fn probability(path: &KeyPath, v: f64) -> Result<f64> {
     }
 }
 
-/// In (0, 1].
-fn fraction(path: &KeyPath, v: f64) -> Result<f64> {
-    if finite(path, v)? > 0.0 && v <= 1.0 {
+/// A system-wide rate per second, in [0, MAX_RATE_PER_S].
+fn rate(path: &KeyPath, v: f64) -> Result<f64> {
+    at_most(path, non_negative(path, v)?, MAX_RATE_PER_S)
+}
+
+/// `v`, unless it exceeds `most`.
+fn at_most(path: &KeyPath, v: f64, most: f64) -> Result<f64> {
+    if v <= most {
         Ok(v)
     } else {
-        Err(Problem::at_key(path.clone(), format!("must be in (0, 1], got {}", num(v))))
+        Err(Problem::at_key(path.clone(), format!("must be <= {}, got {}", num(most), num(v))))
     }
+}
+
+/// A scenario's name becomes a folder name (`runs/<name>/…`): letters,
+/// digits, inner spaces, `-`, `_` and `.`, not starting with `.`, at most 100 characters,
+/// so it can never climb out of the output folder or hide.
+fn check_name(path: &KeyPath, name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Problem::at_key(path.clone(), "must not be empty"));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ');
+    if name.starts_with(['.', ' ']) || name.ends_with(' ') || !name.chars().all(allowed) || name.len() > 100 {
+        return Err(Problem::at_key(
+            path.clone(),
+            format!(
+                "must be letters, digits, spaces, `-`, `_` and `.`, not starting with `.` or a space, at most \
+                 100 characters (it names the output folder), got {name:?}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a run too large to finish or to fit: too many node-seconds,
+/// samples, lookups or created nodes, or an identifier space too small for
+/// the nodes it must hold.
+fn check_size(scenario: &Scenario, ring_given: bool) -> Result<()> {
+    let Scenario { nodes, ring, churn, workload, events, duration_s, sample_every_s, .. } = scenario;
+    let (duration_s, sample_every_s) = (*duration_s, *sample_every_s);
+    let top = KeyPath::root();
+    let initial = f64::from(nodes.initial);
+    let node_seconds = initial * duration_s;
+    if node_seconds > MAX_NODE_SECONDS {
+        return Err(Problem::at_key(
+            top.key("duration_s"),
+            format!(
+                "nodes.initial x duration_s is {} node-seconds, more than the {} a run may simulate: shorten the \
+                 run or use fewer nodes",
+                num(node_seconds),
+                num(MAX_NODE_SECONDS)
+            ),
+        ));
+    }
+    let samples = duration_s / sample_every_s;
+    if samples > MAX_SAMPLES {
+        return Err(Problem::at_key(
+            top.key("sample_every_s"),
+            format!(
+                "gives {} samples over duration_s = {}, more than {}: sample less often",
+                num(samples.ceil()),
+                num(duration_s),
+                num(MAX_SAMPLES)
+            ),
+        ));
+    }
+    let lookups = workload.lookups_per_s * (duration_s - workload.start_s).max(0.0);
+    if lookups > MAX_LOOKUPS {
+        return Err(Problem::at_key(
+            top.key("workload").key("lookups_per_s"),
+            format!("gives about {} lookups, more than the {} a run may issue", num(lookups.ceil()), num(MAX_LOOKUPS)),
+        ));
+    }
+    let scheduled: f64 = events.iter().fold(0.0, |total, e| {
+        total
+            + match &e.action {
+                EventAction::Join { count } => f64::from(*count),
+                EventAction::JoinIds { ids, .. } => ids.len() as f64,
+                _ => 0.0,
+            }
+    });
+    // Twice the expected Poisson joins, and some: far in the tail.
+    let poisson = (2.0 * churn.joins_per_s * duration_s).ceil() + if churn.joins_per_s > 0.0 { 100.0 } else { 0.0 };
+    let most = initial + scheduled + poisson;
+    if most > MAX_NODES_CREATED {
+        return Err(Problem::at_key(
+            top.key("churn").key("joins_per_s"),
+            format!(
+                "the run would create up to {} nodes ({} initial, {} scheduled joins, {} Poisson joins at twice \
+                 the expected count), more than {}",
+                num(most),
+                num(initial),
+                num(scheduled),
+                num(poisson),
+                num(MAX_NODES_CREATED)
+            ),
+        ));
+    }
+    let size = ring.id_space.size();
+    let needed = ID_SPACE_HEADROOM * most as u128;
+    if size < needed {
+        let path = if ring_given { top.key("ring").key("id_space") } else { top.key("nodes").key("initial") };
+        return Err(Problem::at_key(
+            path,
+            format!(
+                "ring.id_space ({size}) must be at least {ID_SPACE_HEADROOM} x the most nodes the run can hold \
+                 ({} initial + {} scheduled joins + {} Poisson joins = {}), so at least {needed}",
+                num(initial),
+                num(scheduled),
+                num(poisson),
+                num(most)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// An integer in `lo..=hi`, converted to the field's type.

@@ -307,7 +307,7 @@ fn other_latency_session_and_id_space_forms() {
     assert_eq!(s.network.latency, Latency::Constant { ms: 7.0 });
     assert_eq!(s.churn.session, Some(SessionTime::Exponential { mean_s: 600.0 }));
     assert_eq!(ok(&minimal_plus("[ring]\nid_space = \"2^64\"\n")).id_space(), IdSpace::full());
-    assert_eq!(ok(&minimal_plus("[ring]\nid_space = \"2^1\"\n")).id_space(), IdSpace::bits(1));
+    assert_eq!(ok(&minimal_plus("[ring]\nid_space = \"2^7\"\n")).id_space(), IdSpace::bits(7));
 }
 
 #[test]
@@ -398,8 +398,8 @@ fn out_of_range_values_name_file_line_and_key() {
         err(&minimal_plus("[network]\nloss = 1.5\n")),
         "test.toml:8:1: network.loss: must be in [0, 1], got 1.5"
     );
-    let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"crash_fraction\"\nfraction = 0\n");
-    assert_eq!(err(&text), "test.toml:10:1: events[0].fraction: must be in (0, 1], got 0");
+    let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"crash_fraction\"\nfraction = 1.5\n");
+    assert_eq!(err(&text), "test.toml:10:1: events[0].fraction: must be in [0, 1], got 1.5");
     assert_eq!(
         err(&minimal_plus("[ring]\nid_space = \"2^65\"\n")),
         "test.toml:8:1: ring.id_space: must be an integer >= 2 or \"2^m\" with 1 <= m <= 64, got \"2^65\""
@@ -477,8 +477,8 @@ fn out_of_range_values_name_file_line_and_key() {
     assert_eq!(err(&text), "test.toml:11:1: events[0].to_group: must differ from from_group, got 3 for both");
     let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"one_way_cut\"\nfrom_group = 64\nto_group = 3\n");
     assert_eq!(err(&text), "test.toml:10:1: events[0].from_group: must be between 0 and 63, got 64");
-    let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"crash\"\ncount = 0\n");
-    assert_eq!(err(&text), "test.toml:10:1: events[0].count: must be between 1 and 10000000, got 0");
+    let text = minimal_plus("[[events]]\nat_s = 1\nkind = \"crash\"\ncount = -1\n");
+    assert_eq!(err(&text), "test.toml:10:1: events[0].count: must be between 0 and 10000000, got -1");
     let text = minimal_plus("[churn]\nsession = { kind = \"pareto\", shape = 0, scale_s = 1 }\n");
     assert_eq!(err(&text), "test.toml:8:30: churn.session.shape: must be > 0, got 0");
     assert_eq!(
@@ -923,4 +923,81 @@ fn mutated_scenario_files_give_errors_never_panics() {
         }
     }
     assert!(rejected > 1000 && parsed > 100, "{rejected} rejected, {parsed} parsed");
+}
+
+#[test]
+fn zero_counts_and_fractions_are_legal() {
+    for (kind, field) in [("crash_fraction", "fraction"), ("crash", "count"), ("join", "count"), ("leave", "count")] {
+        let s = ok(&minimal_plus(&format!("[[events]]\nat_s = 1\nkind = \"{kind}\"\n{field} = 0\n")));
+        assert_eq!(s.events.len(), 1, "{kind}");
+    }
+}
+
+#[test]
+fn a_name_that_would_leave_the_output_folder_is_rejected() {
+    for bad in ["../evil", "a/b", ".hidden", "", "x\\\\y", " lead"] {
+        let text = MINIMAL.replace("name = \"minimal\"", &format!("name = \"{bad}\""));
+        let e = err(&text);
+        assert!(e.starts_with("test.toml:1:1: name: must"), "{bad:?}: {e}");
+    }
+    assert_eq!(ok(&MINIMAL.replace("minimal", "my run-2.b_c")).name, "my run-2.b_c");
+}
+
+#[test]
+fn an_id_space_too_small_for_the_nodes_is_rejected_up_front() {
+    // 16 initial nodes need at least 8 x 16 = 128 identifiers.
+    let e = err(&minimal_plus("[ring]\nid_space = 100\n"));
+    assert!(e.starts_with("test.toml:8:1: ring.id_space: ring.id_space (100) must be at least 8 x"), "{e}");
+    assert!(e.contains("so at least 128"), "{e}");
+    assert_eq!(ok(&minimal_plus("[ring]\nid_space = 128\n")).id_space(), IdSpace::modulus(128));
+    // Joins count: scheduled ones, and twice the expected Poisson ones plus 100.
+    let e = err(&minimal_plus("[ring]\nid_space = 1800\n[churn]\njoins_per_s = 1\n"));
+    assert!(e.contains("16 initial + 0 scheduled joins + 220 Poisson joins = 236"), "{e}");
+    let e = err(&minimal_plus("[ring]\nid_space = 200\n[[events]]\nat_s = 1\nkind = \"join\"\ncount = 20\n"));
+    assert!(e.contains("20 scheduled joins"), "{e}");
+    // With no [ring] the 2^64 default always has room; a --set names itself.
+    let e = err_with(MINIMAL, &["ring.id_space=16"]);
+    assert!(e.starts_with("--set ring.id_space=16: ring.id_space"), "{e}");
+}
+
+#[test]
+fn a_run_too_large_to_finish_is_refused() {
+    let e = err(&MINIMAL.replace("duration_s = 60", "duration_s = 1e12"));
+    assert_eq!(e, "test.toml:3:1: duration_s: must be <= 10000000, got 1000000000000");
+    let e = err(&minimal_plus("[workload]\nlookups_per_s = 1e9\n"));
+    assert!(e.starts_with("test.toml:8:1: workload.lookups_per_s: must be <= 1000000"), "{e}");
+    let e = err(&minimal_plus("[churn]\njoins_per_s = 1e7\n"));
+    assert!(e.contains("churn.joins_per_s: must be <= 1000000"), "{e}");
+    let e = err_with(MINIMAL, &["nodes.initial=10000000", "duration_s=100000"]);
+    assert!(e.contains("node-seconds"), "{e}");
+    let e = err_with(MINIMAL, &["duration_s=1000000", "sample_every_s=0.1"]);
+    assert!(e.contains("samples") && e.contains("sample_every_s"), "{e}");
+    let e = err_with(MINIMAL, &["duration_s=1000000", "sample_every_s=100", "churn.joins_per_s=100"]);
+    assert!(e.contains("would create up to"), "{e}");
+    let e = err_with(MINIMAL, &["duration_s=1000000", "sample_every_s=100", "workload.lookups_per_s=10000"]);
+    assert!(e.contains("lookups, more than"), "{e}");
+}
+
+#[test]
+fn each_protocol_keeps_its_keys_in_its_own_section() {
+    let text = "name = \"t\"\nprotocol = \"chord\"\nduration_s = 5\n\n[nodes]\ninitial = 10\n\n\
+                [protocol_params.chord]\nstabilize_every_s = 3\n\n[protocol_params.relaxed_ring]\nhint_after_ms = 7\n";
+    let chord = ok(text);
+    assert_eq!(chord.protocol_params.chord().map(|c| c.stabilize_every_s), Some(3.0));
+    let relaxed = with_overrides(text, &["protocol=\"relaxed_ring\""]);
+    match &relaxed.protocol_params {
+        ProtocolParams::RelaxedRing(params) => assert_eq!(params.hint_after_ms, 7.0),
+        other => panic!("{other:?}"),
+    }
+    // DKS has no section: its defaults.
+    let dks = with_overrides(text, &["protocol=\"dks\""]);
+    assert_eq!(dks.protocol_params, ProtocolParams::defaults(ProtocolName::Dks));
+    // A section is checked whichever protocol runs.
+    let e = err(&text.replace("hint_after_ms = 7", "hint_after = 7"));
+    assert!(e.starts_with("test.toml:12:1: protocol_params.relaxed_ring.hint_after: unknown key"), "{e}");
+    // A key both flat and in the running protocol's section contradicts itself.
+    let e = err_with(text, &["protocol_params.stabilize_every_s=2"]);
+    assert!(e.contains("given both here and as protocol_params.chord.stabilize_every_s"), "{e}");
+    let e = err(&minimal_plus("[protocol_params]\nchord = 3\n"));
+    assert!(e.contains("protocol_params.chord: must be a table"), "{e}");
 }

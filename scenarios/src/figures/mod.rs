@@ -272,8 +272,7 @@ fn run_job(job: &Job, out: &Path) -> Result<()> {
     let mut scenario = job.scenario.clone();
     scenario.seed = job.seed;
     let result = run_scenario(&scenario, None, &mut Quiet).map_err(|f| anyhow::anyhow!(f.message))?;
-    let directory = out.join("runs").join(job.key);
-    std::fs::create_dir_all(&directory).with_context(|| format!("cannot create {}", directory.display()))?;
+    crate::output::ensure_dir(&out.join("runs").join(job.key))?;
     write_csv(&hops_path(out, job.key, job.seed), &result.hops)?;
     write_csv(&summary_path(out, job.key, job.seed), &result.summary)
 }
@@ -281,9 +280,7 @@ fn run_job(job: &Job, out: &Path) -> Result<()> {
 /// Runs the figures asked for, draws them and writes `report.html`.
 pub fn figures(options: &Options) -> Result<Outcome, Failure> {
     let figures = prepare(options)?;
-    std::fs::create_dir_all(options.out.join("runs"))
-        .with_context(|| format!("cannot create {}", options.out.display()))
-        .map_err(Failure::other)?;
+    crate::output::ensure_dir(&options.out.join("runs")).map_err(Failure::other)?;
     let mut jobs: Vec<Job> = Vec::new();
     for figure in &figures {
         for (s, row) in figure.runs.iter().enumerate() {

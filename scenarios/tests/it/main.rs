@@ -1,12 +1,14 @@
 //! Scenario-level tests: the command line, determinism, and the papers'
 //! claims measured through the full runner.
 
+mod bad_input;
 mod check;
 mod chord_paper;
 mod cli;
 mod explore;
 mod figures;
 mod merge;
+mod outputs;
 mod palta_paper;
 mod ppl_paper;
 mod stale;

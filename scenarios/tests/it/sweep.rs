@@ -134,11 +134,11 @@ fn compare_flags_a_planted_regression_and_passes_an_unchanged_build() {
     // The planted change: every Chord maintenance period doubled.
     let doubled = [
         "--set",
-        "protocol_params.stabilize_every_s=2",
+        "protocol_params.chord.stabilize_every_s=2",
         "--set",
-        "protocol_params.fix_fingers_every_s=2",
+        "protocol_params.chord.fix_fingers_every_s=2",
         "--set",
-        "protocol_params.check_predecessor_every_s=2",
+        "protocol_params.chord.check_predecessor_every_s=2",
     ];
     small_sweep(dir.path(), "slower", "1..8", &doubled);
     small_sweep(dir.path(), "same", "9..16", &[]);

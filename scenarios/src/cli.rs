@@ -215,7 +215,8 @@ struct SweepArgs {
     /// Fixed overrides for every run (validated like the file).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
-    /// Output directory [default: runs/<name>/sweep].
+    /// Output directory [default: runs/<name>/sweep-<hash of the sweep's
+    /// definition>, so that two sweeps never share a default folder].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run only every n-th run starting at the i-th, e.g. 2/8.
@@ -420,6 +421,14 @@ fn run_command(args: RunArgs) -> Result<(), Failure> {
     let result = run_scenario(&scenario, trace, &mut progress)?;
     progress.finish();
     write_outputs(&out, &scenario, &result).map_err(Failure::other)?;
+    let mut written = vec!["trace.jsonl"].into_iter().filter(|_| has_trace).collect::<Vec<_>>();
+    if args.plot {
+        written.extend(["timeseries.png", "timeseries.svg"]);
+    }
+    if result.snapshot.is_some() {
+        written.extend(["ring.png", "ring.svg"]);
+    }
+    remove_stale_outputs(&out, &written).map_err(Failure::other)?;
     if args.plot {
         crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
     }
@@ -447,6 +456,22 @@ const RUN_OUTPUTS: &[&str] = &[
     "ring.png",
     "ring.svg",
 ];
+
+/// The outputs a run writes only when asked ([`RUN_OUTPUTS`] past the
+/// first six).
+const OPTIONAL_OUTPUTS: &[&str] = &["trace.jsonl", "timeseries.png", "timeseries.svg", "ring.png", "ring.svg"];
+
+/// Removes an optional output that an earlier run left in the folder and
+/// this one did not write, so that no file in it is of another run.
+fn remove_stale_outputs(out: &Path, written: &[&str]) -> Result<()> {
+    for name in OPTIONAL_OUTPUTS.iter().filter(|n| !written.contains(n)) {
+        let path = out.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove the stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
 
 /// Refuses, before a run starts, an output folder that is not a directory
 /// or that holds, under a name the run writes, something that is not a
@@ -762,8 +787,10 @@ fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         overrides.extend(point.iter().map(|(k, v)| format!("{k}={v}")));
         scenarios.push(load_scenario(&args.file, &overrides)?);
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&scenarios[0].name).join("sweep"));
     let definition = sweep::Definition::new(&args.file, &args.overrides, &vary, &points, &scenarios);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(&scenarios[0].name).join(format!("sweep-{}", definition.short_hash()))
+    });
     sweep::prepare_folder(&out, &definition).map_err(Failure::input)?;
     let jobs = sweep::jobs(points.len(), &seeds, shard);
     let pending = sweep::pending(&jobs, &out, &definition).map_err(Failure::input)?;

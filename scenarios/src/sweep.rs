@@ -90,6 +90,11 @@ impl Definition {
         }
     }
 
+    /// A short hash of the whole definition, for a default folder name.
+    pub fn short_hash(&self) -> String {
+        provenance::hash_hex(&format!("{self:?}"))[..8].to_string()
+    }
+
     /// The provenance key a run of `point` with `seed` must carry.
     pub fn expected(&self, point: usize, seed: u64) -> Option<String> {
         self.points.get(point).map(|p| provenance::key(&p.scenario_hash, seed, &self.build))

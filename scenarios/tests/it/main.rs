@@ -11,6 +11,7 @@ mod merge;
 mod outputs;
 mod palta_paper;
 mod ppl_paper;
+mod readme;
 mod stale;
 mod support;
 mod sweep;

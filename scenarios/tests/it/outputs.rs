@@ -175,3 +175,41 @@ fn every_usage_or_input_error_exits_2_and_a_failed_check_exits_1() {
     assert_eq!(overlaysim(&["--help"], dir.path()).status.code(), Some(0));
     assert_eq!(overlaysim(&["--version"], dir.path()).status.code(), Some(0));
 }
+
+#[test]
+fn a_run_into_a_used_folder_leaves_no_file_of_the_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut traced = vec!["run", "quickstart", "--out", "out", "--quiet", "--trace", "--plot"];
+    traced.extend_from_slice(&TINY);
+    assert!(overlaysim(&traced, dir.path()).status.success());
+    assert!(dir.path().join("out/trace.jsonl").is_file() && dir.path().join("out/timeseries.png").is_file());
+    let mut plain = vec!["run", "quickstart", "--out", "out", "--quiet", "--seed", "2"];
+    plain.extend_from_slice(&TINY);
+    let output = overlaysim(&plain, dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    for stale in ["trace.jsonl", "timeseries.png", "timeseries.svg"] {
+        assert!(!dir.path().join("out").join(stale).exists(), "{stale} of the seed-1 run is still there");
+    }
+    let provenance = fs::read_to_string(dir.path().join("out/provenance.txt")).unwrap();
+    assert!(provenance.contains("seed = 2"), "{provenance}");
+}
+
+#[test]
+fn the_quickstart_switches_to_every_protocol_with_set_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    for protocol in ["relaxed_ring", "dks", "palta"] {
+        let set = format!("protocol=\"{protocol}\"");
+        let mut args = vec!["run", "quickstart", "--quiet", "--set", &set, "--out", protocol];
+        args.extend_from_slice(&TINY);
+        let output = overlaysim(&args, dir.path());
+        assert!(output.status.success(), "{protocol}: {}", stderr(&output));
+        let summary = scenarios::output::read_csv(&dir.path().join(protocol).join("summary.csv")).unwrap();
+        assert_eq!(summary.get("protocol"), Some(protocol));
+    }
+    let mut args = vec!["run", "quickstart", "--quiet", "--compare", "chord,relaxed_ring,dks,palta", "--out", "all"];
+    args.extend_from_slice(&TINY);
+    let output = overlaysim(&args, dir.path());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = scenarios::output::read_csv(&dir.path().join("all/comparison.csv")).unwrap();
+    assert_eq!(table.rows.len(), 4);
+}

@@ -117,3 +117,22 @@ fn readme_blocks_are_parsed_with_continuations_and_statuses() {
     assert_eq!(expected_status(&found[0]), 1);
     assert_eq!(expected_status(&found[1]), 0);
 }
+
+#[test]
+fn the_protocol_guide_names_files_and_functions_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let guide = std::fs::read_to_string(root.join("docs/new-protocol.md")).unwrap();
+    let quoted: Vec<&str> = guide.split('`').skip(1).step_by(2).collect();
+    let files: Vec<&str> = quoted.iter().copied().filter(|q| q.ends_with(".rs") && q.contains('/')).collect();
+    assert!(files.len() >= 8, "{files:?}");
+    for file in &files {
+        let concrete = file.replace("<name>", "chord");
+        assert!(root.join(&concrete).is_file(), "the guide names {file}, which does not exist");
+    }
+    let example = std::fs::read_to_string(root.join("scenarios/examples/successor_ring.rs")).unwrap();
+    for name in ["check_invariants", "fn run(", "impl RingProtocol for", "impl RingView for"] {
+        assert!(example.contains(name), "the example lost {name}");
+    }
+    let cli = std::fs::read_to_string(root.join("scenarios/src/cli.rs")).unwrap();
+    assert!(cli.contains("fn run_protocol("), "the guide's step 3 names run_protocol");
+}

@@ -311,6 +311,7 @@ const COMPARED: &[&str] = &[
     "false_suspicions",
     "messages",
     "digest",
+    "provenance",
 ];
 
 /// A failure with its exit status: 1 when a check found a violation or a
@@ -521,7 +522,7 @@ fn compare_command(file: &str, args: &RunArgs) -> Result<(), Failure> {
     if !args.quiet {
         println!("{} on seed {}: the same churn schedule for every protocol", first.name, first.seed);
         let width = COMPARED.iter().map(|c| c.len()).max().unwrap_or(10);
-        for (i, column) in COMPARED.iter().enumerate().filter(|(_, c)| **c != "digest") {
+        for (i, column) in COMPARED.iter().enumerate().filter(|(_, c)| !matches!(**c, "digest" | "provenance")) {
             let cells: Vec<String> = table.rows.iter().map(|r| format!("{:>14}", r[i])).collect();
             println!("{column:width$} {}", cells.join(" "));
         }

@@ -322,6 +322,11 @@ pub fn figures(options: &Options) -> Result<Outcome, Failure> {
             } else {
                 "Full mode: the sizes and seeds of each definition.".into()
             },
+            format!(
+                "Produced by overlaysim {}; every run's summary under runs/ carries its provenance key (resolved \
+                 scenario, seed, build), and a cached run is reused only when it matches.",
+                crate::provenance::BUILD
+            ),
         ],
         sections: Vec::new(),
     };

@@ -56,6 +56,25 @@ const KEYS: &[KeyCase] = &[
     KeyCase { key: "protocol_params.stabilize_every_joins", values: &["-1"] },
     KeyCase { key: "protocol_params.alone_adopts_notifier", values: &["2"] },
     KeyCase { key: "protocol_params.hint_after_ms", values: &["1"] },
+    KeyCase { key: "protocol_params.chord.successor_list", values: &["0"] },
+    KeyCase { key: "protocol_params.chord.lookup_retries", values: &["1"] },
+    KeyCase { key: "protocol_params.relaxed_ring.successor_list", values: &["0", "65"] },
+    KeyCase { key: "protocol_params.relaxed_ring.fingers", values: &["1"] },
+    KeyCase { key: "protocol_params.relaxed_ring.fix_fingers_every_s", values: &["-1"] },
+    KeyCase { key: "protocol_params.relaxed_ring.lookup_timeout_ms", values: &["0"] },
+    KeyCase { key: "protocol_params.relaxed_ring.lookup_retries", values: &["17", "-1"] },
+    KeyCase { key: "protocol_params.relaxed_ring.join_retry_ms", values: &["0"] },
+    KeyCase { key: "protocol_params.relaxed_ring.hint_after_ms", values: &["-1"] },
+    KeyCase { key: "protocol_params.relaxed_ring.max_route_hops", values: &["0", "100001"] },
+    KeyCase { key: "protocol_params.relaxed_ring.randomized_timers", values: &["0"] },
+    KeyCase { key: "protocol_params.relaxed_ring.canary_keep_range_on_join", values: &["\"yes\""] },
+    KeyCase { key: "protocol_params.relaxed_ring.stabilize_every_s", values: &["1"] },
+    KeyCase { key: "protocol_params.palta.omega", values: &["1", "1000001", "\"x\""] },
+    KeyCase { key: "protocol_params.palta.mesh_sync_every_s", values: &["-1"] },
+    KeyCase { key: "protocol_params.dks.lock_lease_ms", values: &["0", "-1"] },
+    KeyCase { key: "protocol_params.dks.omega", values: &["5"] },
+    KeyCase { key: "protocol_params.kademlia", values: &["{ k = 20 }"] },
+    KeyCase { key: "protocol_params.relaxed_ring", values: &["3"] },
     KeyCase { key: "network.loss", values: &["-0.1", "1.1", "\"x\""] },
     KeyCase {
         key: "network.latency",
@@ -93,6 +112,8 @@ const KEYS: &[KeyCase] = &[
     KeyCase { key: "merge.passive_capacity", values: &["0"] },
     KeyCase { key: "merge.passive_keep_s", values: &["-1"] },
     KeyCase { key: "merge.loop_check", values: &["\"no\""] },
+    KeyCase { key: "merge.gossip_budget", values: &["256", "-1"] },
+    KeyCase { key: "merge.enabled", values: &["\"yes\""] },
     KeyCase {
         key: "events",
         values: &[
@@ -332,5 +353,5 @@ fn the_suite_does_not_shrink() {
     for table in tables {
         assert!(KEYS.iter().any(|k| k.key.starts_with(&format!("{table}."))), "[{table}] has no case");
     }
-    assert_eq!(cases.len(), 323);
+    assert_eq!(cases.len(), 379);
 }

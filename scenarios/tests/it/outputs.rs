@@ -212,4 +212,9 @@ fn the_quickstart_switches_to_every_protocol_with_set_and_compare() {
     assert!(output.status.success(), "{}", stderr(&output));
     let table = scenarios::output::read_csv(&dir.path().join("all/comparison.csv")).unwrap();
     assert_eq!(table.rows.len(), 4);
+    let column = table.header.iter().position(|h| h == "provenance").expect("comparison.csv names each run");
+    for (row, protocol) in table.rows.iter().zip(["chord", "relaxed_ring", "dks", "palta"]) {
+        let summary = scenarios::output::read_csv(&dir.path().join("all").join(protocol).join("summary.csv")).unwrap();
+        assert_eq!(scenarios::provenance::recorded(&summary), Some(row[column].as_str()), "{protocol}");
+    }
 }

@@ -128,6 +128,22 @@ fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
     h
 }
 
+/// A number in plain decimal notation with five significant digits (no
+/// exponent), as a person reads a table.
+pub fn plain_number(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = (4 - magnitude).clamp(0, 12) as usize;
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    if text == "-0" { "0".into() } else { text }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +167,14 @@ mod tests {
         assert!(same > 0.5, "p {same}");
         assert_eq!(welch(&Summary::of(&[1.0, 1.0]), &Summary::of(&[1.0, 1.0])).2, 1.0);
         assert!((Summary::of(&[1.0, 2.0, 3.0]).sd - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn plain_numbers_have_no_exponent() {
+        assert_eq!(plain_number(30.167), "30.167");
+        assert_eq!(plain_number(1_234_567.0), "1234567");
+        assert_eq!(plain_number(0.000_123_45), "0.00012345");
+        assert_eq!(plain_number(-0.0), "0");
+        assert_eq!(plain_number(2.5e-13), "0");
     }
 }

@@ -206,7 +206,7 @@ impl RingProtocol for SuccessorRing {
 pub fn run(overrides: &[&str]) -> RunResult {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let scenario =
-        scenarios::cli::load_scenario("chord-stable", &overrides).unwrap_or_else(|f| panic!("{}", f.message));
+        scenarios::api::load_scenario("chord-stable", &overrides).unwrap_or_else(|f| panic!("{}", f.message));
     scenarios::runner::run::<SuccessorRing>(&scenario, SuccessorRingConfig, None, &mut Quiet)
 }
 

@@ -27,15 +27,7 @@ use sim_core::{NodeId, Peer, SimTime, Simulation};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// What the check command asks of a run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CheckSettings {
-    /// One perfect ring with no inconsistent key within this many seconds
-    /// of the last `stop_faults`.
-    pub converge_within_s: f64,
-    /// Record the fault schedule (for shrinking).
-    pub record: bool,
-}
+pub use crate::config::CheckSettings;
 
 /// A run's faults as they happened, as explicit events by ring identifier:
 /// replayed by a scenario with `nodes.ids` and these events, and no

@@ -68,10 +68,20 @@ pub struct Scenario {
     /// `[output]`: what to write besides the metrics.
     pub output: OutputSpec,
     /// Online checks (`overlaysim check` sets them; no scenario key).
-    pub check: Option<crate::check::CheckSettings>,
+    pub check: Option<CheckSettings>,
     /// `[merge]`: the ring-unification layer (chord and relaxed_ring), off
     /// when the table is absent or has `enabled = false`.
     pub merge: Option<MergeSpec>,
+}
+
+/// What `overlaysim check` asks of a run (no scenario key sets it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CheckSettings {
+    /// One perfect ring with no inconsistent key within this many seconds
+    /// of the last `stop_faults`.
+    pub converge_within_s: f64,
+    /// Record the fault schedule (for shrinking).
+    pub record: bool,
 }
 
 /// `[merge]`: ring unification after partitions (Shafaat et al. 2007/2009).

@@ -5,6 +5,7 @@
 //! runner turns it into one deterministic simulation and the oracle measures
 //! it; the command line writes the results as CSV.
 
+pub mod api;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -98,8 +98,9 @@ mod tests {
 
     #[test]
     fn the_key_changes_with_the_scenario_the_seed_and_the_build() {
-        let scenario = crate::cli::load_scenario("quickstart", &[]).unwrap();
-        let changed = crate::cli::load_scenario("quickstart", &["churn.crashes_per_s=3".into()]).unwrap();
+        let text = crate::library::builtin("quickstart").unwrap();
+        let scenario = crate::config::parse("quickstart", text, &[]).unwrap();
+        let changed = crate::config::parse("quickstart", text, &["churn.crashes_per_s=3".into()]).unwrap();
         let mut reseeded = scenario.clone();
         reseeded.seed += 1;
         assert_eq!(scenario_hash(&scenario), scenario_hash(&reseeded), "the seed is not part of the scenario hash");

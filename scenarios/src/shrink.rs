@@ -20,8 +20,8 @@
 //! A removed event can change every later message's timing, so "the same
 //! failure" means the same property, not the same instant or key.
 
+use crate::api::{Failure, run_scenario};
 use crate::check::{CheckOutcome, CheckSettings};
-use crate::cli::{Failure, run_scenario};
 use crate::config::{self, EventAction, EventSpec, Scenario};
 use crate::runner::Quiet;
 use sim_core::RingId;

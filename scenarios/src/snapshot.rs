@@ -1,10 +1,7 @@
 //! The ring at one instant, as a picture: what `overlaysim snapshot` draws
 //! and what `[output] snapshot_at_s` adds to a run's outputs.
 
-use crate::cli::{Failure, run_scenario};
-use crate::config::Scenario;
 use crate::oracle;
-use crate::runner::Quiet;
 use protocols::RingView;
 use reports::ring::{PeerMark, RingPicture, Role};
 use sim_core::{NodeId, Protocol, SimTime, Simulation};
@@ -62,14 +59,4 @@ pub fn picture<P: Protocol + RingView>(sim: &Simulation<P>, name: &str, now: Sim
         successors,
         inconsistent,
     }
-}
-
-/// Runs a scenario that has `[output] snapshot_at_s` only up to that
-/// instant (nothing after it matters) and returns the ring there.
-pub fn run_to_snapshot(scenario: &Scenario) -> Result<RingPicture, Failure> {
-    let at_s = scenario.output.snapshot_at_s.ok_or_else(|| Failure::input("no output.snapshot_at_s to draw at"))?;
-    let mut scenario = scenario.clone();
-    scenario.duration_s = scenario.duration_s.min(at_s.max(1e-6));
-    let result = run_scenario(&scenario, None, &mut Quiet)?;
-    result.snapshot.ok_or_else(|| Failure::other(anyhow::anyhow!("the run ended before {at_s} s")))
 }

@@ -324,7 +324,7 @@ fn check_run_file(file: &Path, point: usize, seed: u64, definition: &Definition)
 
 /// Runs one job and writes its file: the point's values, then the summary.
 pub fn run_job(scenario: &Scenario, point: &[(String, String)], job: &Job, out: &Path) -> Result<()> {
-    let result = crate::cli::run_scenario(scenario, None, &mut Quiet).map_err(|f| anyhow::anyhow!(f.message))?;
+    let result = crate::api::run_scenario(scenario, None, &mut Quiet).map_err(|f| anyhow::anyhow!(f.message))?;
     let mut table = Table { header: vec!["point".into()], rows: vec![vec![job.point.to_string()]] };
     for (key, value) in point {
         table.header.push(key.clone());

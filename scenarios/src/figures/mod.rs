@@ -15,7 +15,7 @@
 
 pub mod spec;
 
-use crate::cli::{Failure, load_scenario, run_scenario};
+use crate::api::{Failure, load_scenario, run_scenario};
 use crate::config::Scenario;
 use crate::output::{read_csv, write_atomic, write_csv};
 use crate::progress::run_all;
@@ -570,7 +570,7 @@ fn draw_figure(figure: &Figure, options: &Options) -> Result<(Section, Option<Ve
     write_csv(&options.out.join(format!("{}.csv", spec.name)), &points_table)?;
     if let (Some(snapshot), Some(scenario)) = (&spec.snapshot, &figure.snapshot) {
         let stem = format!("{}-ring", spec.name);
-        let picture = crate::snapshot::run_to_snapshot(scenario).map_err(|f| anyhow::anyhow!(f.message))?;
+        let picture = crate::api::run_to_snapshot(scenario).map_err(|f| anyhow::anyhow!(f.message))?;
         picture.save(&options.out.join(&stem))?;
         section.paragraphs.push(format!("Ring picture: {} ({}).", snapshot.about, picture.subtitle));
         section.images.push(stem);

@@ -133,6 +133,6 @@ fn the_protocol_guide_names_files_and_functions_that_exist() {
     for name in ["check_invariants", "fn run(", "impl RingProtocol for", "impl RingView for"] {
         assert!(example.contains(name), "the example lost {name}");
     }
-    let cli = std::fs::read_to_string(root.join("scenarios/src/cli.rs")).unwrap();
+    let cli = std::fs::read_to_string(root.join("scenarios/src/api.rs")).unwrap();
     assert!(cli.contains("fn run_protocol("), "the guide's step 3 names run_protocol");
 }

@@ -177,9 +177,9 @@ fn compare_prints_numbers_in_plain_decimals() {
             assert!(!cell.contains('e'), "an exponent in {cell:?}: {row}");
         }
     }
-    assert_eq!(scenarios::cli::plain_number(30.167), "30.167");
-    assert_eq!(scenarios::cli::plain_number(1234567.0), "1234567");
-    assert_eq!(scenarios::cli::plain_number(0.00012345), "0.00012345");
+    assert_eq!(reports::stats::plain_number(30.167), "30.167");
+    assert_eq!(reports::stats::plain_number(1234567.0), "1234567");
+    assert_eq!(reports::stats::plain_number(0.00012345), "0.00012345");
 }
 
 #[test]

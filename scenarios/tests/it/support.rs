@@ -15,8 +15,8 @@ pub fn stderr(output: &Output) -> String {
 /// Runs a shipped scenario with overrides, in-process.
 pub fn run_builtin(name: &str, overrides: &[&str]) -> RunResult {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let scenario = scenarios::cli::load_scenario(name, &overrides).unwrap_or_else(|f| panic!("{}", f.message));
-    scenarios::cli::run_scenario(&scenario, None, &mut Quiet).unwrap_or_else(|f| panic!("{}", f.message))
+    let scenario = scenarios::api::load_scenario(name, &overrides).unwrap_or_else(|f| panic!("{}", f.message));
+    scenarios::api::run_scenario(&scenario, None, &mut Quiet).unwrap_or_else(|f| panic!("{}", f.message))
 }
 
 pub fn number(result: &RunResult, column: &str) -> f64 {

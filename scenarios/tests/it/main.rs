@@ -7,6 +7,7 @@ mod chord_paper;
 mod cli;
 mod explore;
 mod figures;
+mod golden;
 mod layers;
 mod merge;
 mod outputs;

@@ -203,7 +203,10 @@ struct PendingPair {
     first: Option<Option<Peer>>,
 }
 
-/// Runs a ring-protocol scenario to its end.
+/// Runs a ring-protocol scenario to its end, in phases: build the world
+/// (the engine, the runner's streams, the bootstrap), schedule the actions
+/// (bootstrap joins and the scenario's events), drive the merged
+/// timelines, sampling as it goes, then write the tables.
 pub fn run<P: RingProtocol>(
     scenario: &Scenario,
     protocol_config: P::Config,
@@ -213,475 +216,68 @@ pub fn run<P: RingProtocol>(
     #[allow(clippy::disallowed_methods)] // perf.csv is the one output that reads the clock
     let wall_start = std::time::Instant::now();
     let rss_before = resident_kb();
-    let mut sim: Simulation<P> = Simulation::new(scenario.sim_config(), protocol_config);
-    if let Some(trace) = trace {
-        sim.set_trace(trace);
-    }
-    let space = sim.space();
-    let duration = scenario.duration();
-    let sample_every = scenario.sample_every();
-    let mut scenario_rng = Stream::new(scenario.seed, Purpose::Scenario);
-    let mut bootstrap_rng = Stream::new(scenario.seed, Purpose::Bootstrap);
-    let mut workload_rng = Stream::new(scenario.seed, Purpose::Workload);
-    let mut origin_rng = Stream::new(scenario.seed, Purpose::LookupOrigins);
-    let mut contact_rng = Stream::new(scenario.seed, Purpose::ScenarioContacts);
-
-    // The scheduled actions, in time order (stable for equal times).
-    let mut actions: Vec<(SimTime, Action)> = Vec::new();
-    let initial = scenario.nodes.initial as usize;
-    match scenario.nodes.bootstrap {
-        Bootstrap::Ideal => {
-            let mut ids = match &scenario.nodes.ids {
-                Some(ids) => ids.clone(),
-                None => sim.draw_ring_ids(initial),
-            };
-            ids.sort_unstable();
-            let base = sim.next_node_id().0;
-            let ring: Vec<Peer> =
-                ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
-            let loops = scenario.nodes.loops as usize;
-            let cycle = loopy_cycle(initial, loops);
-            // Rings built apart: each node in a random one, with the
-            // converged state of its own ring only.
-            let ring_count = scenario.nodes.rings as u64;
-            let ring_of: Vec<u64> = if ring_count > 1 {
-                (0..initial).map(|_| bootstrap_rng.below(ring_count)).collect()
-            } else {
-                Vec::new()
-            };
-            let mut apart: Vec<Vec<Peer>> = vec![Vec::new(); ring_count as usize];
-            let mut place: Vec<usize> = Vec::with_capacity(ring_of.len());
-            for (peer, &of) in ring.iter().zip(&ring_of) {
-                place.push(apart[of as usize].len());
-                apart[of as usize].push(*peer);
-            }
-            sim.spawn_all_with(&ids, 0, |k, _, config| {
-                if ring_count > 1 {
-                    return P::ideal(&apart[ring_of[k] as usize], place[k], space, config);
-                }
-                let mut node = P::ideal(&ring, k, space, config);
-                if loops > 1 {
-                    let (pred, successors) = loopy_neighbours(&ring, &cycle, k, node.successor_list().len());
-                    node.set_ring_pointers(pred, &successors);
-                }
-                node
-            });
-        }
-        Bootstrap::Joins => {
-            for at in join_schedule(initial, scenario.nodes.join_interval_start_ms, scenario.nodes.join_interval_ms) {
-                actions.push((at, Action::BootstrapJoin));
-            }
-        }
-    }
+    let mut world = World::<P>::build(scenario, protocol_config, trace);
     let rss_after_bootstrap = resident_kb();
-    for event in &scenario.events {
-        actions.push((SimTime::from_secs_f64(event.at_s), Action::Event(event.action.clone())));
-    }
-    actions.sort_by_key(|(at, _)| *at);
-
-    let lookup_rate = scenario.workload.lookups_per_s;
-    let workload_start = SimTime::from_secs_f64(scenario.workload.start_s);
-    let next_lookup_gap = |rng: &mut Stream| SimTime::from_secs_f64(rng.exponential(1.0 / lookup_rate)).max(SimTime(1));
-    let mut next_lookup = (lookup_rate > 0.0).then(|| workload_start + next_lookup_gap(&mut workload_rng));
-    let mut next_sample = sample_every.min(duration);
-    let mut next_action = 0usize;
-    let mut next_snapshot = scenario.output.snapshot_at_s.map(SimTime::from_secs_f64);
-    let mut merge: Option<MergeClock> = None;
-    // Heals, and heals followed by one perfect ring before the next cut.
-    let (mut heals, mut heals_merged) = (0u64, 0u64);
-    let mut stuck: BTreeMap<NodeId, SimTime> = BTreeMap::new();
-    let mut rings_max = 0usize;
-    let mut snapshot = None;
-    let mut bootstrap_joins = 0u64;
-    let stabilize_every_joins = scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64);
-    let mut next_round: Option<SimTime> = None;
-
-    let kinds = P::Message::KINDS;
-    let mut timeseries = Table::new(&[
-        "time_s",
-        "alive_nodes",
-        "members",
-        "perfect_ring",
-        "rings",
-        "inconsistent_key_fraction",
-        "unavailable_key_fraction",
-        "inconsistent_intervals",
-        "wrong_successors",
-        "lookups",
-        "lookups_failed",
-        "lookups_wrong",
-        "lookups_inconsistent",
-        "messages",
-        "messages_per_s",
-        "events",
-    ]);
-    let mut totals = LookupTotals::default();
-    let mut at_last_sample = (LookupTotals::default(), 0u64, SimTime::ZERO);
-    let mut hops_histogram: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut pairs: BTreeMap<u64, PendingPair> = BTreeMap::new();
-    let mut next_pair: u64 = 0;
-    let mut reports: Vec<LookupOutcome> = Vec::new();
-    let mut samples = 0u64;
-    let mut perfect_samples = 0u64;
-    let mut inconsistent_sum = 0.0;
-    let mut unavailable_sum = 0.0;
-    let mut inconsistent_max: f64 = 0.0;
-
-    let mut monitor = scenario.check.map(|settings| Monitor::new(scenario, settings));
-    let mut recorded = scenario.check.filter(|c| c.record).map(|_| {
-        sim.record_faults();
-        crate::check::Recorded { initial_ids: sim.ring().keys().copied().collect(), events: Vec::new() }
-    });
-    if let Some(monitor) = &mut monitor {
-        monitor.rescan(&sim);
-    }
-
+    world.schedule_events(scenario);
+    let mut schedule = Schedule::new(scenario, &mut world.streams.workload);
+    let mut measures = Measures::new();
+    let mut checks = Checks::new(scenario, &mut world.sim);
     loop {
-        let mut step = (duration, Step::End);
-        if let Some((at, _)) = actions.get(next_action) {
-            step = step.min((*at, Step::Action(next_action)));
+        let (at, what) = schedule.next_step(&world.actions);
+        match &mut checks.monitor {
+            Some(monitor) => world.sim.run_until_observed(at, |sim| monitor.after_event(sim)),
+            None => world.sim.run_until(at),
         }
-        if let Some(at) = next_round {
-            step = step.min((at, Step::Round));
-        }
-        if let Some(at) = next_lookup {
-            step = step.min((at, Step::Lookup));
-        }
-        step = step.min((next_sample, Step::Sample));
-        if let Some(at) = next_snapshot {
-            step = step.min((at, Step::Snapshot));
-        }
-        let (at, what) = step;
-        match &mut monitor {
-            Some(monitor) => sim.run_until_observed(at, |sim| monitor.after_event(sim)),
-            None => sim.run_until(at),
-        }
-        collect(&mut sim, &mut reports);
+        collect(&mut world.sim, &mut measures.reports);
         match what {
             Step::Action(index) => {
-                next_action += 1;
-                match actions[index].1.clone() {
-                    Action::BootstrapJoin => {
-                        let joined = bootstrap_join(&mut sim, &mut bootstrap_rng, &mut contact_rng, &scenario.nodes);
-                        // The first peer starts the ring; it is no join.
-                        bootstrap_joins += u64::from(joined);
-                        if joined && stabilize_every_joins > 0 && bootstrap_joins % stabilize_every_joins == 0 {
-                            // Halfway to the next join: the s-th join has
-                            // its successor by then unless messages are slow.
-                            let next_join = actions[next_action..]
-                                .iter()
-                                .find(|(_, action)| matches!(action, Action::BootstrapJoin))
-                                .map_or(at + SimTime::from_millis_f64(scenario.nodes.join_interval_ms), |(t, _)| *t);
-                            next_round = Some(at + SimTime((next_join.0 - at.0) / 2));
-                        }
-                    }
-                    Action::Event(action) => {
-                        if let Some(recorded) = &mut recorded {
-                            crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
-                        }
-                        perform(&mut sim, &action, &mut scenario_rng, &mut contact_rng);
-                        if let Some(recorded) = &mut recorded {
-                            crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
-                            let explicit = match &action {
-                                EventAction::Partition { .. } | EventAction::PartitionIds { .. } => {
-                                    Some(partition_by_ids(&sim))
-                                }
-                                EventAction::Crash { .. }
-                                | EventAction::CrashFraction { .. }
-                                | EventAction::Leave { .. }
-                                | EventAction::Join { .. }
-                                | EventAction::CrashIds { .. }
-                                | EventAction::LeaveIds { .. }
-                                | EventAction::JoinIds { .. }
-                                | EventAction::Suspect { .. } => None,
-                                other => Some(other.clone()),
-                            };
-                            if let Some(action) = explicit {
-                                recorded.events.push(crate::config::EventSpec { at_s: at.as_secs_f64(), action });
-                            }
-                        }
-                        if let Some(monitor) = &mut monitor {
-                            monitor.on_action(&sim, &action);
-                        }
-                        match action {
-                            EventAction::Heal | EventAction::Kick { .. } => {
-                                let messages: u64 = sim.message_counts().iter().sum();
-                                let from_heal = matches!(action, EventAction::Heal);
-                                heals += u64::from(from_heal);
-                                merge = Some(MergeClock {
-                                    healed_at: at,
-                                    from_heal,
-                                    messages_at_heal: messages,
-                                    unification_at_heal: unification_messages(&sim),
-                                    merged: None,
-                                });
-                            }
-                            EventAction::Partition { .. } | EventAction::OneWayCut { .. } => merge = None,
-                            _ => {}
-                        }
-                    }
-                }
+                schedule.next_action += 1;
+                world.act(scenario, index, at, &mut schedule, &mut measures, &mut checks);
             }
-            Step::Lookup => {
-                let key = space.from_uniform(workload_rng.next_word());
-                let first = sim.random_alive(&mut origin_rng, |p| p.is_member());
-                let second = sim.random_alive(&mut origin_rng, |p| p.is_member());
-                if let (Some(a), Some(b)) = (first, second) {
-                    let pair = next_pair;
-                    next_pair += 1;
-                    pairs.insert(pair, PendingPair { first: None });
-                    totals.pairs += 1;
-                    sim.request(a, P::lookup_request(pair * 2, key));
-                    sim.request(b, P::lookup_request(pair * 2 + 1, key));
-                }
-                next_lookup = Some(at + next_lookup_gap(&mut workload_rng));
-            }
+            Step::Lookup => world.issue_lookup(at, &mut schedule, &mut measures),
             Step::Round => {
-                next_round = None;
-                stabilization_round(&mut sim);
+                schedule.next_round = None;
+                stabilization_round(&mut world.sim);
             }
             Step::Snapshot => {
-                next_snapshot = None;
-                snapshot = Some(crate::snapshot::picture(&sim, &scenario.name, at));
+                schedule.next_snapshot = None;
+                measures.snapshot = Some(crate::snapshot::picture(&world.sim, &scenario.name, at));
             }
             Step::Sample | Step::End => {}
         }
-        if let (Some(monitor), Step::Action(_) | Step::Lookup) = (&mut monitor, what) {
-            monitor.rescan(&sim);
+        if let (Some(monitor), Step::Action(_) | Step::Lookup) = (&mut checks.monitor, what) {
+            monitor.rescan(&world.sim);
         }
-        collect(&mut sim, &mut reports);
-        for outcome in reports.drain(..) {
-            totals.lookups += 1;
-            totals.timeouts += outcome.timeouts as u64;
-            match outcome.result {
-                None => totals.failed += 1,
-                Some(result) => {
-                    totals.answered += 1;
-                    totals.hops += outcome.hops as u64;
-                    totals.latency_us += outcome.latency.0;
-                    *hops_histogram.entry(outcome.hops).or_default() += 1;
-                    if oracle::true_successor(&sim, outcome.key) != Some(result.node) {
-                        totals.wrong += 1;
-                    }
-                }
-            }
-            let pair = outcome.tag / 2;
-            if let Some(pending) = pairs.get_mut(&pair) {
-                match pending.first {
-                    None => pending.first = Some(outcome.result),
-                    Some(first) => {
-                        if let (Some(a), Some(b)) = (first, outcome.result)
-                            && a.node != b.node
-                        {
-                            totals.inconsistent_pairs += 1;
-                        }
-                        pairs.remove(&pair);
-                    }
-                }
-            }
-        }
+        collect(&mut world.sim, &mut measures.reports);
+        measures.tally(&world.sim);
         if let (Step::Sample, Some(after_s)) = (what, scenario.nodes.rejoin_after_s) {
             bootstrap_service(
-                &mut sim,
-                &mut stuck,
+                &mut world.sim,
+                &mut measures.stuck,
                 SimTime::from_secs_f64(after_s),
                 scenario.protocol_params.successor_list(),
-                &mut contact_rng,
+                &mut world.streams.contact,
             );
         }
-        if matches!(what, Step::Sample) || (what == Step::End && at_last_sample.2 < at) {
-            let consistency = oracle::key_consistency(&sim);
-            let perfect = oracle::is_perfect_ring(&sim);
-            let messages: u64 = sim.message_counts().iter().sum();
-            let (previous, previous_messages, previous_time) = at_last_sample;
-            let rings = oracle::rings(&sim);
-            rings_max = rings_max.max(rings);
-            let elapsed_s = (at - previous_time).as_secs_f64().max(1e-9);
-            timeseries.rows.push(vec![
-                format_secs(at),
-                sim.alive_count().to_string(),
-                oracle::member_count(&sim).to_string(),
-                u8::from(perfect).to_string(),
-                rings.to_string(),
-                consistency.inconsistent_fraction.to_string(),
-                consistency.unavailable_fraction.to_string(),
-                consistency.inconsistent_intervals.to_string(),
-                oracle::wrong_successors(&sim).to_string(),
-                (totals.lookups - previous.lookups).to_string(),
-                (totals.failed - previous.failed).to_string(),
-                (totals.wrong - previous.wrong).to_string(),
-                (totals.inconsistent_pairs - previous.inconsistent_pairs).to_string(),
-                (messages - previous_messages).to_string(),
-                format!("{:.3}", (messages - previous_messages) as f64 / elapsed_s),
-                sim.counters().events.to_string(),
-            ]);
-            if let Some(monitor) = &mut monitor {
-                monitor.on_sample(&sim, perfect && consistency.inconsistent_fraction == 0.0);
-            }
-            if let Some(clock) = &mut merge
-                && clock.merged.is_none()
-                && perfect
-                && consistency.inconsistent_fraction == 0.0
-            {
-                let unification = unification_messages(&sim) - clock.unification_at_heal;
-                clock.merged = Some((at, messages - clock.messages_at_heal, unification));
-                heals_merged += u64::from(clock.from_heal);
-            }
-            samples += 1;
-            perfect_samples += u64::from(perfect);
-            inconsistent_sum += consistency.inconsistent_fraction;
-            unavailable_sum += consistency.unavailable_fraction;
-            inconsistent_max = inconsistent_max.max(consistency.inconsistent_fraction);
-            at_last_sample = (totals, messages, at);
+        if matches!(what, Step::Sample) || (what == Step::End && measures.at_last_sample.2 < at) {
+            measures.sample(&world.sim, at, checks.monitor.as_mut());
             if matches!(what, Step::Sample) {
-                next_sample = (next_sample + sample_every).min(duration);
-                if next_sample == at {
-                    next_sample = SimTime::MAX;
-                }
+                schedule.advance_sample(at);
             }
         }
-        progress.advance(at, sim.counters().events);
+        progress.advance(at, world.sim.counters().events);
         if what == Step::End {
             break;
         }
     }
-
+    let mut sim = world.sim;
     let trace_error = sim.take_trace().and_then(|mut t| t.flush().err());
     if let Some(error) = trace_error {
         eprintln!("warning: the trace could not be written completely: {error}");
     }
-
-    let messages: u64 = sim.message_counts().iter().sum();
-    let mean = |sum: f64, n: u64| if n == 0 { 0.0 } else { sum / n as f64 };
-    let mut summary_header: Vec<String> = [
-        "scenario",
-        "protocol",
-        "seed",
-        "nodes_initial",
-        "duration_s",
-        "alive_nodes",
-        "members",
-        "perfect_ring",
-        "perfect_ring_fraction",
-        "inconsistent_key_fraction",
-        "inconsistent_key_fraction_max",
-        "inconsistent_key_fraction_end",
-        "unavailable_key_fraction",
-        "wrong_successors",
-        "lookups",
-        "lookups_failed",
-        "lookups_wrong",
-        "lookups_unfinished",
-        "lookup_pairs",
-        "lookups_inconsistent",
-        "mean_hops",
-        "mean_timeouts",
-        "mean_lookup_latency_ms",
-        "joins",
-        "crashes",
-        "leaves",
-        "suspicions",
-        "false_suspicions",
-        "branches",
-        "avg_branch_size",
-        "total_avg_branch_size",
-        "inconsistent_peers",
-        "largest_fan_in",
-        "connections_per_peer",
-        "build_messages",
-        "hint_messages",
-        "messages",
-        "messages_lost",
-        "messages_cut",
-        "events",
-        "rings_max",
-        "merged",
-        "merge_time_s",
-        "merge_messages",
-        "unification_messages",
-        "heals",
-        "heals_merged",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let branches = oracle::branches(&sim);
-    let members = oracle::member_count(&sim);
-    let count_kinds = |wanted: &[&str]| -> u64 {
-        kinds.iter().zip(sim.message_counts()).filter(|(k, _)| wanted.contains(k)).map(|(_, c)| c).sum()
-    };
-    let counters = sim.counters();
-    let detector = &sim.detector().counters;
-    let network = &sim.network().counters;
-    let issued = totals.pairs * 2;
-    let mut summary_row: Vec<String> = vec![
-        scenario.name.clone(),
-        scenario.protocol.name().to_string(),
-        scenario.seed.to_string(),
-        scenario.nodes.initial.to_string(),
-        scenario.duration_s.to_string(),
-        sim.alive_count().to_string(),
-        members.to_string(),
-        u8::from(oracle::is_perfect_ring(&sim)).to_string(),
-        mean(perfect_samples as f64, samples).to_string(),
-        mean(inconsistent_sum, samples).to_string(),
-        inconsistent_max.to_string(),
-        oracle::key_consistency(&sim).inconsistent_fraction.to_string(),
-        mean(unavailable_sum, samples).to_string(),
-        oracle::wrong_successors(&sim).to_string(),
-        totals.lookups.to_string(),
-        totals.failed.to_string(),
-        totals.wrong.to_string(),
-        issued.saturating_sub(totals.lookups).to_string(),
-        totals.pairs.to_string(),
-        totals.inconsistent_pairs.to_string(),
-        format!("{:.4}", mean(totals.hops as f64, totals.answered)),
-        format!("{:.4}", mean(totals.timeouts as f64, totals.lookups)),
-        format!("{:.3}", mean(totals.latency_us as f64 / 1000.0, totals.answered)),
-        counters.joins.to_string(),
-        counters.crashes.to_string(),
-        counters.leaves.to_string(),
-        detector.suspicions.to_string(),
-        detector.false_suspicions.to_string(),
-        branches.branches.to_string(),
-        format!("{:.4}", branches.average_size()),
-        format!("{:.4}", branches.total_average_size(members)),
-        oracle::inconsistent_peers(&sim).to_string(),
-        oracle::largest_fan_in(&sim).to_string(),
-        format!("{:.3}", oracle::connections_per_peer(&sim)),
-        count_kinds(P::BUILD_KINDS).to_string(),
-        count_kinds(P::HINT_KINDS).to_string(),
-        messages.to_string(),
-        network.lost.to_string(),
-        network.cut.to_string(),
-        counters.events.to_string(),
-        rings_max.to_string(),
-    ];
-    // merged, merge_time_s, merge_messages, unification_messages: empty
-    // when no partition healed and no kick came.
-    summary_row.extend(match merge {
-        None => [String::new(), String::new(), String::new(), String::new()],
-        Some(MergeClock { merged: None, .. }) => ["0".into(), String::new(), String::new(), String::new()],
-        Some(MergeClock { healed_at, merged: Some((at, messages, unification)), .. }) => [
-            "1".into(),
-            format!("{:.3}", (at - healed_at).as_secs_f64()),
-            messages.to_string(),
-            unification.to_string(),
-        ],
-    });
-    summary_row.push(heals.to_string());
-    summary_row.push(heals_merged.to_string());
-    for (kind, count) in kinds.iter().zip(sim.message_counts()) {
-        summary_header.push(format!("messages_{kind}"));
-        summary_row.push(count.to_string());
-    }
-    summary_header.push("digest".into());
-    summary_row.push(sim.digest().hex());
-    let summary = Table { header: summary_header, rows: vec![summary_row] };
-
+    let summary = measures.summary(scenario, &sim);
     let mut hops = Table::new(&["hops", "lookups"]);
-    hops.rows = hops_histogram.iter().map(|(h, n)| vec![h.to_string(), n.to_string()]).collect();
-
+    hops.rows = measures.hops_histogram.iter().map(|(h, n)| vec![h.to_string(), n.to_string()]).collect();
     let wall_s = wall_start.elapsed().as_secs_f64();
     let events = sim.counters().events;
     let nodes = scenario.nodes.initial.max(1) as f64;
@@ -699,12 +295,598 @@ pub fn run<P: RingProtocol>(
         slot_bytes: Simulation::<P>::slot_bytes(),
         event_bytes: Simulation::<P>::event_bytes(),
     };
+    let Checks { monitor, mut recorded } = checks;
     let check = monitor.map(|monitor| monitor.finish(&sim));
     if let Some(recorded) = &mut recorded {
         crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
     }
-    RunResult { summary, timeseries, hops, digest: sim.digest().hex(), perf, snapshot, check, recorded }
+    let snapshot = measures.snapshot.take();
+    RunResult {
+        summary,
+        timeseries: measures.timeseries,
+        hops,
+        digest: sim.digest().hex(),
+        perf,
+        snapshot,
+        check,
+        recorded,
+    }
 }
+
+/// The runner's own seeded streams, one per purpose.
+struct Streams {
+    scenario: Stream,
+    bootstrap: Stream,
+    workload: Stream,
+    origin: Stream,
+    contact: Stream,
+}
+
+/// What a run drives: the engine, the runner's streams, and the scheduled
+/// actions in time order (stable for equal times).
+struct World<P: RingProtocol> {
+    sim: Simulation<P>,
+    streams: Streams,
+    actions: Vec<(SimTime, Action)>,
+}
+
+impl<P: RingProtocol> World<P> {
+    /// The engine with the initial population: converged at once (ideal),
+    /// or a schedule of joins one by one.
+    fn build(scenario: &Scenario, protocol_config: P::Config, trace: Option<TraceWriter>) -> Self {
+        let mut sim: Simulation<P> = Simulation::new(scenario.sim_config(), protocol_config);
+        if let Some(trace) = trace {
+            sim.set_trace(trace);
+        }
+        let seed = scenario.seed;
+        let mut streams = Streams {
+            scenario: Stream::new(seed, Purpose::Scenario),
+            bootstrap: Stream::new(seed, Purpose::Bootstrap),
+            workload: Stream::new(seed, Purpose::Workload),
+            origin: Stream::new(seed, Purpose::LookupOrigins),
+            contact: Stream::new(seed, Purpose::ScenarioContacts),
+        };
+        let mut actions = Vec::new();
+        let initial = scenario.nodes.initial as usize;
+        match scenario.nodes.bootstrap {
+            Bootstrap::Ideal => spawn_ideal(&mut sim, &scenario.nodes, &mut streams.bootstrap),
+            Bootstrap::Joins => {
+                let nodes = &scenario.nodes;
+                for at in join_schedule(initial, nodes.join_interval_start_ms, nodes.join_interval_ms) {
+                    actions.push((at, Action::BootstrapJoin));
+                }
+            }
+        }
+        World { sim, streams, actions }
+    }
+
+    /// Adds the scenario's `[[events]]` to the actions and sorts them by time.
+    fn schedule_events(&mut self, scenario: &Scenario) {
+        for event in &scenario.events {
+            self.actions.push((SimTime::from_secs_f64(event.at_s), Action::Event(event.action.clone())));
+        }
+        self.actions.sort_by_key(|(at, _)| *at);
+    }
+
+    /// Performs the scheduled action `index` at `at`.
+    fn act(
+        &mut self,
+        scenario: &Scenario,
+        index: usize,
+        at: SimTime,
+        schedule: &mut Schedule,
+        measures: &mut Measures,
+        checks: &mut Checks,
+    ) {
+        match self.actions[index].1.clone() {
+            Action::BootstrapJoin => {
+                let streams = &mut self.streams;
+                let joined =
+                    bootstrap_join(&mut self.sim, &mut streams.bootstrap, &mut streams.contact, &scenario.nodes);
+                // The first peer starts the ring; it is no join.
+                schedule.bootstrap_joins += u64::from(joined);
+                let every = schedule.stabilize_every_joins;
+                if joined && every > 0 && schedule.bootstrap_joins % every == 0 {
+                    // Halfway to the next join: the s-th join has its
+                    // successor by then unless messages are slow.
+                    let next_join = self.actions[schedule.next_action..]
+                        .iter()
+                        .find(|(_, action)| matches!(action, Action::BootstrapJoin))
+                        .map_or(at + SimTime::from_millis_f64(scenario.nodes.join_interval_ms), |(t, _)| *t);
+                    schedule.next_round = Some(at + SimTime((next_join.0 - at.0) / 2));
+                }
+            }
+            Action::Event(action) => {
+                if let Some(recorded) = &mut checks.recorded {
+                    crate::check::record_events(self.sim.take_fault_log(), &mut recorded.events);
+                }
+                perform(&mut self.sim, &action, &mut self.streams.scenario, &mut self.streams.contact);
+                if let Some(recorded) = &mut checks.recorded {
+                    record_action(&mut self.sim, recorded, &action, at);
+                }
+                if let Some(monitor) = &mut checks.monitor {
+                    monitor.on_action(&self.sim, &action);
+                }
+                measures.on_action(&self.sim, &action, at);
+            }
+        }
+    }
+
+    /// One lookup event: a random key looked up from two random members.
+    fn issue_lookup(&mut self, at: SimTime, schedule: &mut Schedule, measures: &mut Measures) {
+        let key = self.sim.space().from_uniform(self.streams.workload.next_word());
+        let first = self.sim.random_alive(&mut self.streams.origin, |p| p.is_member());
+        let second = self.sim.random_alive(&mut self.streams.origin, |p| p.is_member());
+        if let (Some(a), Some(b)) = (first, second) {
+            let pair = measures.next_pair;
+            measures.next_pair += 1;
+            measures.pairs.insert(pair, PendingPair { first: None });
+            measures.totals.pairs += 1;
+            self.sim.request(a, P::lookup_request(pair * 2, key));
+            self.sim.request(b, P::lookup_request(pair * 2 + 1, key));
+        }
+        schedule.next_lookup = Some(at + schedule.lookup_gap(&mut self.streams.workload));
+    }
+}
+
+/// The converged initial ring (or loopy ring, or rings built apart).
+fn spawn_ideal<P: RingProtocol>(sim: &mut Simulation<P>, nodes: &Nodes, bootstrap_rng: &mut Stream) {
+    let space = sim.space();
+    let initial = nodes.initial as usize;
+    let mut ids = match &nodes.ids {
+        Some(ids) => ids.clone(),
+        None => sim.draw_ring_ids(initial),
+    };
+    ids.sort_unstable();
+    let base = sim.next_node_id().0;
+    let ring: Vec<Peer> = ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
+    let loops = nodes.loops as usize;
+    let cycle = loopy_cycle(initial, loops);
+    // Rings built apart: each node in a random one, with the converged
+    // state of its own ring only.
+    let ring_count = nodes.rings as u64;
+    let ring_of: Vec<u64> =
+        if ring_count > 1 { (0..initial).map(|_| bootstrap_rng.below(ring_count)).collect() } else { Vec::new() };
+    let mut apart: Vec<Vec<Peer>> = vec![Vec::new(); ring_count as usize];
+    let mut place: Vec<usize> = Vec::with_capacity(ring_of.len());
+    for (peer, &of) in ring.iter().zip(&ring_of) {
+        place.push(apart[of as usize].len());
+        apart[of as usize].push(*peer);
+    }
+    sim.spawn_all_with(&ids, 0, |k, _, config| {
+        if ring_count > 1 {
+            return P::ideal(&apart[ring_of[k] as usize], place[k], space, config);
+        }
+        let mut node = P::ideal(&ring, k, space, config);
+        if loops > 1 {
+            let (pred, successors) = loopy_neighbours(&ring, &cycle, k, node.successor_list().len());
+            node.set_ring_pointers(pred, &successors);
+        }
+        node
+    });
+}
+
+/// Records what a scheduled event did as explicit events by ring
+/// identifier, for a schedule that replays it.
+fn record_action<P: RingProtocol>(
+    sim: &mut Simulation<P>,
+    recorded: &mut crate::check::Recorded,
+    action: &EventAction,
+    at: SimTime,
+) {
+    crate::check::record_events(sim.take_fault_log(), &mut recorded.events);
+    let explicit = match action {
+        EventAction::Partition { .. } | EventAction::PartitionIds { .. } => Some(partition_by_ids(sim)),
+        EventAction::Crash { .. }
+        | EventAction::CrashFraction { .. }
+        | EventAction::Leave { .. }
+        | EventAction::Join { .. }
+        | EventAction::CrashIds { .. }
+        | EventAction::LeaveIds { .. }
+        | EventAction::JoinIds { .. }
+        | EventAction::Suspect { .. } => None,
+        other => Some(other.clone()),
+    };
+    if let Some(action) = explicit {
+        recorded.events.push(crate::config::EventSpec { at_s: at.as_secs_f64(), action });
+    }
+}
+
+/// When each timeline next acts.
+struct Schedule {
+    duration: SimTime,
+    sample_every: SimTime,
+    lookup_rate: f64,
+    next_lookup: Option<SimTime>,
+    next_sample: SimTime,
+    next_action: usize,
+    next_snapshot: Option<SimTime>,
+    /// A stabilization round of a bootstrap by joins; at most one is due
+    /// at a time, as a round always comes before the next join.
+    next_round: Option<SimTime>,
+    bootstrap_joins: u64,
+    stabilize_every_joins: u64,
+}
+
+impl Schedule {
+    fn new(scenario: &Scenario, workload_rng: &mut Stream) -> Self {
+        let duration = scenario.duration();
+        let mut schedule = Schedule {
+            duration,
+            sample_every: scenario.sample_every(),
+            lookup_rate: scenario.workload.lookups_per_s,
+            next_lookup: None,
+            next_sample: scenario.sample_every().min(duration),
+            next_action: 0,
+            next_snapshot: scenario.output.snapshot_at_s.map(SimTime::from_secs_f64),
+            next_round: None,
+            bootstrap_joins: 0,
+            stabilize_every_joins: scenario.protocol_params.chord().map_or(0, |c| c.stabilize_every_joins as u64),
+        };
+        if schedule.lookup_rate > 0.0 {
+            let start = SimTime::from_secs_f64(scenario.workload.start_s);
+            schedule.next_lookup = Some(start + schedule.lookup_gap(workload_rng));
+        }
+        schedule
+    }
+
+    /// The gap to the next lookup event of the Poisson workload.
+    fn lookup_gap(&self, rng: &mut Stream) -> SimTime {
+        SimTime::from_secs_f64(rng.exponential(1.0 / self.lookup_rate)).max(SimTime(1))
+    }
+
+    /// The earliest next step; at one instant, in `Step` order.
+    fn next_step(&self, actions: &[(SimTime, Action)]) -> (SimTime, Step) {
+        let mut step = (self.duration, Step::End);
+        if let Some((at, _)) = actions.get(self.next_action) {
+            step = step.min((*at, Step::Action(self.next_action)));
+        }
+        if let Some(at) = self.next_round {
+            step = step.min((at, Step::Round));
+        }
+        if let Some(at) = self.next_lookup {
+            step = step.min((at, Step::Lookup));
+        }
+        step = step.min((self.next_sample, Step::Sample));
+        if let Some(at) = self.next_snapshot {
+            step = step.min((at, Step::Snapshot));
+        }
+        step
+    }
+
+    /// The sample after the one taken at `at`.
+    fn advance_sample(&mut self, at: SimTime) {
+        self.next_sample = (self.next_sample + self.sample_every).min(self.duration);
+        if self.next_sample == at {
+            self.next_sample = SimTime::MAX;
+        }
+    }
+}
+
+/// The online checks of `overlaysim check`, when the scenario asks.
+struct Checks {
+    monitor: Option<Monitor>,
+    recorded: Option<crate::check::Recorded>,
+}
+
+impl Checks {
+    fn new<P: RingProtocol>(scenario: &Scenario, sim: &mut Simulation<P>) -> Self {
+        let mut monitor = scenario.check.map(|settings| Monitor::new(scenario, settings));
+        let recorded = scenario.check.filter(|c| c.record).map(|_| {
+            sim.record_faults();
+            crate::check::Recorded { initial_ids: sim.ring().keys().copied().collect(), events: Vec::new() }
+        });
+        if let Some(monitor) = &mut monitor {
+            monitor.rescan(sim);
+        }
+        Checks { monitor, recorded }
+    }
+}
+
+/// The columns of `timeseries.csv`.
+const TIMESERIES_COLUMNS: &[&str] = &[
+    "time_s",
+    "alive_nodes",
+    "members",
+    "perfect_ring",
+    "rings",
+    "inconsistent_key_fraction",
+    "unavailable_key_fraction",
+    "inconsistent_intervals",
+    "wrong_successors",
+    "lookups",
+    "lookups_failed",
+    "lookups_wrong",
+    "lookups_inconsistent",
+    "messages",
+    "messages_per_s",
+    "events",
+];
+
+/// What the run has measured so far.
+struct Measures {
+    timeseries: Table,
+    totals: LookupTotals,
+    /// The totals, messages and time at the last sample.
+    at_last_sample: (LookupTotals, u64, SimTime),
+    hops_histogram: BTreeMap<u32, u64>,
+    pairs: BTreeMap<u64, PendingPair>,
+    next_pair: u64,
+    reports: Vec<LookupOutcome>,
+    samples: u64,
+    perfect_samples: u64,
+    inconsistent_sum: f64,
+    unavailable_sum: f64,
+    inconsistent_max: f64,
+    rings_max: usize,
+    merge: Option<MergeClock>,
+    /// Heals, and heals followed by one perfect ring before the next cut.
+    heals: u64,
+    heals_merged: u64,
+    snapshot: Option<reports::ring::RingPicture>,
+    /// The bootstrap service's stuck nodes, since when.
+    stuck: BTreeMap<NodeId, SimTime>,
+}
+
+impl Measures {
+    fn new() -> Self {
+        Measures {
+            timeseries: Table::new(TIMESERIES_COLUMNS),
+            totals: LookupTotals::default(),
+            at_last_sample: (LookupTotals::default(), 0, SimTime::ZERO),
+            hops_histogram: BTreeMap::new(),
+            pairs: BTreeMap::new(),
+            next_pair: 0,
+            reports: Vec::new(),
+            samples: 0,
+            perfect_samples: 0,
+            inconsistent_sum: 0.0,
+            unavailable_sum: 0.0,
+            inconsistent_max: 0.0,
+            rings_max: 0,
+            merge: None,
+            heals: 0,
+            heals_merged: 0,
+            snapshot: None,
+            stuck: BTreeMap::new(),
+        }
+    }
+
+    /// A heal or kick starts the merge clock; a new cut stops it.
+    fn on_action<P: RingProtocol>(&mut self, sim: &Simulation<P>, action: &EventAction, at: SimTime) {
+        match action {
+            EventAction::Heal | EventAction::Kick { .. } => {
+                let from_heal = matches!(action, EventAction::Heal);
+                self.heals += u64::from(from_heal);
+                self.merge = Some(MergeClock {
+                    healed_at: at,
+                    from_heal,
+                    messages_at_heal: sim.message_counts().iter().sum(),
+                    unification_at_heal: unification_messages(sim),
+                    merged: None,
+                });
+            }
+            EventAction::Partition { .. } | EventAction::OneWayCut { .. } => self.merge = None,
+            _ => {}
+        }
+    }
+
+    /// Counts the finished lookups: failed, wrong (against the oracle's
+    /// true successor), and inconsistent pairs.
+    fn tally<P: RingProtocol>(&mut self, sim: &Simulation<P>) {
+        let totals = &mut self.totals;
+        for outcome in self.reports.drain(..) {
+            totals.lookups += 1;
+            totals.timeouts += outcome.timeouts as u64;
+            match outcome.result {
+                None => totals.failed += 1,
+                Some(result) => {
+                    totals.answered += 1;
+                    totals.hops += outcome.hops as u64;
+                    totals.latency_us += outcome.latency.0;
+                    *self.hops_histogram.entry(outcome.hops).or_default() += 1;
+                    if oracle::true_successor(sim, outcome.key) != Some(result.node) {
+                        totals.wrong += 1;
+                    }
+                }
+            }
+            let pair = outcome.tag / 2;
+            if let Some(pending) = self.pairs.get_mut(&pair) {
+                match pending.first {
+                    None => pending.first = Some(outcome.result),
+                    Some(first) => {
+                        if let (Some(a), Some(b)) = (first, outcome.result)
+                            && a.node != b.node
+                        {
+                            totals.inconsistent_pairs += 1;
+                        }
+                        self.pairs.remove(&pair);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One oracle sample: a time-series row, the merge clock, the checks.
+    fn sample<P: RingProtocol>(&mut self, sim: &Simulation<P>, at: SimTime, monitor: Option<&mut Monitor>) {
+        let consistency = oracle::key_consistency(sim);
+        let perfect = oracle::is_perfect_ring(sim);
+        let messages: u64 = sim.message_counts().iter().sum();
+        let (previous, previous_messages, previous_time) = self.at_last_sample;
+        let rings = oracle::rings(sim);
+        self.rings_max = self.rings_max.max(rings);
+        let elapsed_s = (at - previous_time).as_secs_f64().max(1e-9);
+        let totals = self.totals;
+        self.timeseries.rows.push(vec![
+            format_secs(at),
+            sim.alive_count().to_string(),
+            oracle::member_count(sim).to_string(),
+            u8::from(perfect).to_string(),
+            rings.to_string(),
+            consistency.inconsistent_fraction.to_string(),
+            consistency.unavailable_fraction.to_string(),
+            consistency.inconsistent_intervals.to_string(),
+            oracle::wrong_successors(sim).to_string(),
+            (totals.lookups - previous.lookups).to_string(),
+            (totals.failed - previous.failed).to_string(),
+            (totals.wrong - previous.wrong).to_string(),
+            (totals.inconsistent_pairs - previous.inconsistent_pairs).to_string(),
+            (messages - previous_messages).to_string(),
+            format!("{:.3}", (messages - previous_messages) as f64 / elapsed_s),
+            sim.counters().events.to_string(),
+        ]);
+        if let Some(monitor) = monitor {
+            monitor.on_sample(sim, perfect && consistency.inconsistent_fraction == 0.0);
+        }
+        if let Some(clock) = &mut self.merge
+            && clock.merged.is_none()
+            && perfect
+            && consistency.inconsistent_fraction == 0.0
+        {
+            let unification = unification_messages(sim) - clock.unification_at_heal;
+            clock.merged = Some((at, messages - clock.messages_at_heal, unification));
+            self.heals_merged += u64::from(clock.from_heal);
+        }
+        self.samples += 1;
+        self.perfect_samples += u64::from(perfect);
+        self.inconsistent_sum += consistency.inconsistent_fraction;
+        self.unavailable_sum += consistency.unavailable_fraction;
+        self.inconsistent_max = self.inconsistent_max.max(consistency.inconsistent_fraction);
+        self.at_last_sample = (totals, messages, at);
+    }
+
+    /// The one row of `summary.csv`.
+    fn summary<P: RingProtocol>(&self, scenario: &Scenario, sim: &Simulation<P>) -> Table {
+        let kinds = P::Message::KINDS;
+        let messages: u64 = sim.message_counts().iter().sum();
+        let mean = |sum: f64, n: u64| if n == 0 { 0.0 } else { sum / n as f64 };
+        let mut summary_header: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();
+        let branches = oracle::branches(sim);
+        let members = oracle::member_count(sim);
+        let count_kinds = |wanted: &[&str]| -> u64 {
+            kinds.iter().zip(sim.message_counts()).filter(|(k, _)| wanted.contains(k)).map(|(_, c)| c).sum()
+        };
+        let counters = sim.counters();
+        let detector = &sim.detector().counters;
+        let network = &sim.network().counters;
+        let issued = self.totals.pairs * 2;
+        let mut summary_row: Vec<String> = vec![
+            scenario.name.clone(),
+            scenario.protocol.name().to_string(),
+            scenario.seed.to_string(),
+            scenario.nodes.initial.to_string(),
+            scenario.duration_s.to_string(),
+            sim.alive_count().to_string(),
+            members.to_string(),
+            u8::from(oracle::is_perfect_ring(sim)).to_string(),
+            mean(self.perfect_samples as f64, self.samples).to_string(),
+            mean(self.inconsistent_sum, self.samples).to_string(),
+            self.inconsistent_max.to_string(),
+            oracle::key_consistency(sim).inconsistent_fraction.to_string(),
+            mean(self.unavailable_sum, self.samples).to_string(),
+            oracle::wrong_successors(sim).to_string(),
+            self.totals.lookups.to_string(),
+            self.totals.failed.to_string(),
+            self.totals.wrong.to_string(),
+            issued.saturating_sub(self.totals.lookups).to_string(),
+            self.totals.pairs.to_string(),
+            self.totals.inconsistent_pairs.to_string(),
+            format!("{:.4}", mean(self.totals.hops as f64, self.totals.answered)),
+            format!("{:.4}", mean(self.totals.timeouts as f64, self.totals.lookups)),
+            format!("{:.3}", mean(self.totals.latency_us as f64 / 1000.0, self.totals.answered)),
+            counters.joins.to_string(),
+            counters.crashes.to_string(),
+            counters.leaves.to_string(),
+            detector.suspicions.to_string(),
+            detector.false_suspicions.to_string(),
+            branches.branches.to_string(),
+            format!("{:.4}", branches.average_size()),
+            format!("{:.4}", branches.total_average_size(members)),
+            oracle::inconsistent_peers(sim).to_string(),
+            oracle::largest_fan_in(sim).to_string(),
+            format!("{:.3}", oracle::connections_per_peer(sim)),
+            count_kinds(P::BUILD_KINDS).to_string(),
+            count_kinds(P::HINT_KINDS).to_string(),
+            messages.to_string(),
+            network.lost.to_string(),
+            network.cut.to_string(),
+            counters.events.to_string(),
+            self.rings_max.to_string(),
+        ];
+        // merged, merge_time_s, merge_messages, unification_messages: empty
+        // when no partition healed and no kick came.
+        summary_row.extend(match self.merge {
+            None => [String::new(), String::new(), String::new(), String::new()],
+            Some(MergeClock { merged: None, .. }) => ["0".into(), String::new(), String::new(), String::new()],
+            Some(MergeClock { healed_at, merged: Some((at, messages, unification)), .. }) => [
+                "1".into(),
+                format!("{:.3}", (at - healed_at).as_secs_f64()),
+                messages.to_string(),
+                unification.to_string(),
+            ],
+        });
+        summary_row.push(self.heals.to_string());
+        summary_row.push(self.heals_merged.to_string());
+        for (kind, count) in kinds.iter().zip(sim.message_counts()) {
+            summary_header.push(format!("messages_{kind}"));
+            summary_row.push(count.to_string());
+        }
+        summary_header.push("digest".into());
+        summary_row.push(sim.digest().hex());
+        Table { header: summary_header, rows: vec![summary_row] }
+    }
+}
+
+/// The columns of `summary.csv` before the per-kind message counts.
+const SUMMARY_COLUMNS: &[&str] = &[
+    "scenario",
+    "protocol",
+    "seed",
+    "nodes_initial",
+    "duration_s",
+    "alive_nodes",
+    "members",
+    "perfect_ring",
+    "perfect_ring_fraction",
+    "inconsistent_key_fraction",
+    "inconsistent_key_fraction_max",
+    "inconsistent_key_fraction_end",
+    "unavailable_key_fraction",
+    "wrong_successors",
+    "lookups",
+    "lookups_failed",
+    "lookups_wrong",
+    "lookups_unfinished",
+    "lookup_pairs",
+    "lookups_inconsistent",
+    "mean_hops",
+    "mean_timeouts",
+    "mean_lookup_latency_ms",
+    "joins",
+    "crashes",
+    "leaves",
+    "suspicions",
+    "false_suspicions",
+    "branches",
+    "avg_branch_size",
+    "total_avg_branch_size",
+    "inconsistent_peers",
+    "largest_fan_in",
+    "connections_per_peer",
+    "build_messages",
+    "hint_messages",
+    "messages",
+    "messages_lost",
+    "messages_cut",
+    "events",
+    "rings_max",
+    "merged",
+    "merge_time_s",
+    "merge_messages",
+    "unification_messages",
+    "heals",
+    "heals_merged",
+];
 
 /// The order of a ring of `n` nodes (indices in id order) whose successor
 /// pointers go around the identifier space `loops` times: the nodes whose

@@ -10,7 +10,7 @@ use sim_core::{IdSpace, RingId};
 use super::path::KeyPath;
 use super::raw::{
     EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFlapping,
-    RawFraction, RawIdLists, RawIdSpace, RawIds, RawKick, RawLoss, RawMean, RawMerge, RawPalta, RawPartition,
+    RawFraction, RawIdLists, RawIdSpace, RawIds, RawKick, RawLoss, RawMean, RawMerge, RawNodes, RawPalta, RawPartition,
     RawRelaxedRing, RawScenario, RawShapeScale, RawSuspect, RawTable, RawUniform, SessionKind,
 };
 use super::{
@@ -62,69 +62,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         at_most(&top.key("duration_s"), positive(&top.key("duration_s"), raw.duration_s)?, MAX_DURATION_S)?;
     let sample_every_s = opt(raw.sample_every_s, 1.0, |v| positive(&top.key("sample_every_s"), v))?;
 
-    let path = top.key("nodes");
-    let nodes = Nodes {
-        initial: int(&path.key("initial"), raw.nodes.initial, 1, MAX_NODES)?,
-        bootstrap: match raw.nodes.bootstrap {
-            Some(text) => variant(text, &path.key("bootstrap"))?,
-            None => Bootstrap::Ideal,
-        },
-        join_interval_ms: opt(raw.nodes.join_interval_ms, 100.0, |v| non_negative(&path.key("join_interval_ms"), v))?,
-        join_interval_start_ms: match raw.nodes.join_interval_start_ms {
-            Some(v) => Some(non_negative(&path.key("join_interval_start_ms"), v)?),
-            None => None,
-        },
-        connectivity: opt(raw.nodes.connectivity, 1.0, |v| probability(&path.key("connectivity"), v))?,
-        connectivity_per: match raw.nodes.connectivity_per {
-            Some(text) => variant(text, &path.key("connectivity_per"))?,
-            None => ConnectivityPer::Link,
-        },
-        join_via: match raw.nodes.join_via {
-            Some(text) => variant(text, &path.key("join_via"))?,
-            None => JoinVia::Random,
-        },
-        loops: int_or(&path.key("loops"), raw.nodes.loops, 1, 1, 16)?,
-        rings: int_or(&path.key("rings"), raw.nodes.rings, 1, 1, 64)?,
-        rejoin_after_s: raw.nodes.rejoin_after_s.map(|v| positive(&path.key("rejoin_after_s"), v)).transpose()?,
-        ids: raw.nodes.ids.map(|ids| ring_ids(&path.key("ids"), ids)).transpose()?,
-    };
-    if let Some(ids) = &nodes.ids {
-        if ids.len() != nodes.initial as usize {
-            return Err(Problem::at_key(
-                path.key("ids"),
-                format!("must list `initial` ({}) identifiers, got {}", nodes.initial, ids.len()),
-            ));
-        }
-        let mut sorted = ids.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() != ids.len() {
-            return Err(Problem::at_key(path.key("ids"), "identifiers must be distinct"));
-        }
-        if nodes.bootstrap != Bootstrap::Ideal || nodes.loops > 1 || nodes.rings > 1 {
-            return Err(Problem::at_key(
-                path.key("ids"),
-                "explicit identifiers need bootstrap = \"ideal\", one ring, no loops",
-            ));
-        }
-    }
-    if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
-        return Err(Problem::at_key(path.key("rings"), "rings built apart need bootstrap = \"ideal\""));
-    }
-    if nodes.rings > 1 && nodes.loops > 1 {
-        return Err(Problem::at_key(path.key("rings"), "a loopy ring is one ring: set rings or loops, not both"));
-    }
-    if nodes.loops > 1 {
-        if nodes.bootstrap != Bootstrap::Ideal {
-            return Err(Problem::at_key(path.key("loops"), "a loopy ring needs bootstrap = \"ideal\""));
-        }
-        if nodes.initial < 2 * nodes.loops {
-            return Err(Problem::at_key(
-                path.key("loops"),
-                format!("must be <= initial / 2 ({}), got {}", nodes.initial / 2, nodes.loops),
-            ));
-        }
-    }
+    let nodes = nodes(raw.nodes, &top.key("nodes"))?;
 
     let ring_given = raw.ring.as_ref().is_some_and(|r| r.id_space.is_some());
     let ring = match raw.ring.and_then(|r| r.id_space) {
@@ -236,6 +174,74 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     };
     check_size(&scenario, ring_given)?;
     Ok(scenario)
+}
+
+/// `[nodes]`, with its cross-key rules.
+fn nodes(raw: RawNodes, path: &KeyPath) -> Result<Nodes> {
+    let nodes = Nodes {
+        initial: int(&path.key("initial"), raw.initial, 1, MAX_NODES)?,
+        bootstrap: match raw.bootstrap {
+            Some(text) => variant(text, &path.key("bootstrap"))?,
+            None => Bootstrap::Ideal,
+        },
+        join_interval_ms: opt(raw.join_interval_ms, 100.0, |v| non_negative(&path.key("join_interval_ms"), v))?,
+        join_interval_start_ms: match raw.join_interval_start_ms {
+            Some(v) => Some(non_negative(&path.key("join_interval_start_ms"), v)?),
+            None => None,
+        },
+        connectivity: opt(raw.connectivity, 1.0, |v| probability(&path.key("connectivity"), v))?,
+        connectivity_per: match raw.connectivity_per {
+            Some(text) => variant(text, &path.key("connectivity_per"))?,
+            None => ConnectivityPer::Link,
+        },
+        join_via: match raw.join_via {
+            Some(text) => variant(text, &path.key("join_via"))?,
+            None => JoinVia::Random,
+        },
+        loops: int_or(&path.key("loops"), raw.loops, 1, 1, 16)?,
+        rings: int_or(&path.key("rings"), raw.rings, 1, 1, 64)?,
+        rejoin_after_s: raw.rejoin_after_s.map(|v| positive(&path.key("rejoin_after_s"), v)).transpose()?,
+        ids: raw.ids.map(|ids| ring_ids(&path.key("ids"), ids)).transpose()?,
+    };
+    if let Some(ids) = &nodes.ids {
+        if ids.len() != nodes.initial as usize {
+            return Err(Problem::at_key(
+                path.key("ids"),
+                format!("must list `initial` ({}) identifiers, got {}", nodes.initial, ids.len()),
+            ));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != ids.len() {
+            return Err(Problem::at_key(path.key("ids"), "identifiers must be distinct"));
+        }
+        if nodes.bootstrap != Bootstrap::Ideal || nodes.loops > 1 || nodes.rings > 1 {
+            return Err(Problem::at_key(
+                path.key("ids"),
+                "explicit identifiers need bootstrap = \"ideal\", one ring, no loops",
+            ));
+        }
+    }
+    if nodes.rings > 1 && nodes.bootstrap != Bootstrap::Ideal {
+        return Err(Problem::at_key(path.key("rings"), "rings built apart need bootstrap = \"ideal\""));
+    }
+    if nodes.rings > 1 && nodes.loops > 1 {
+        return Err(Problem::at_key(path.key("rings"), "a loopy ring is one ring: set rings or loops, not both"));
+    }
+    if nodes.loops > 1 {
+        if nodes.bootstrap != Bootstrap::Ideal {
+            return Err(Problem::at_key(path.key("loops"), "a loopy ring needs bootstrap = \"ideal\""));
+        }
+        if nodes.initial < 2 * nodes.loops {
+            return Err(Problem::at_key(
+                path.key("loops"),
+                format!("must be <= initial / 2 ({}), got {}", nodes.initial / 2, nodes.loops),
+            ));
+        }
+    }
+
+    Ok(nodes)
 }
 
 fn merge_spec(raw: RawMerge, path: &KeyPath) -> Result<MergeSpec> {

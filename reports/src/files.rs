@@ -13,12 +13,13 @@ pub(crate) fn temporary_beside(path: &Path, suffix: &str) -> Result<PathBuf> {
     Ok(directory.join(format!(".{name}.{}{suffix}", std::process::id())))
 }
 
-/// Refuses to write over anything but a regular file of ours: a symlink
-/// (which could point out of the output folder), a directory, a device, a
-/// pipe or a socket stay as they are. A path that does not exist yet is fine.
-pub fn check_target(path: &Path) -> Result<()> {
+/// Whether a regular file is at `path` (false: nothing is); an error when
+/// something else is: a symlink (which could point out of the output
+/// folder), a directory, a device, a pipe or a socket. What reads or
+/// replaces a file of ours asks this first.
+pub fn regular_file(path: &Path) -> Result<bool> {
     match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(anyhow::anyhow!("{}: cannot inspect the output path: {e}", path.display())),
         Ok(meta) if meta.file_type().is_symlink() => {
             anyhow::bail!("{}: the output path is a symlink; refusing to write through or over it", path.display())
@@ -30,8 +31,14 @@ pub fn check_target(path: &Path) -> Result<()> {
             "{}: the output path is not a regular file (a device, pipe or socket); refusing to replace it",
             path.display()
         ),
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
     }
+}
+
+/// Refuses to write over anything but a regular file of ours
+/// ([`regular_file`]); a path that does not exist yet is fine.
+pub fn check_target(path: &Path) -> Result<()> {
+    regular_file(path).map(|_| ())
 }
 
 /// Creates the directory `path` (and its parents) if needed; refuses one
@@ -63,8 +70,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Moves a finished temporary file into place, or removes it.
-pub(crate) fn commit(temporary: &Path, path: &Path, written: Result<()>) -> Result<()> {
+/// Moves a finished temporary file into place (refusing a target that is
+/// not a regular file), or removes it.
+pub fn commit(temporary: &Path, path: &Path, written: Result<()>) -> Result<()> {
     let result = written
         .and_then(|()| check_target(path))
         .and_then(|()| std::fs::rename(temporary, path).with_context(|| format!("cannot write {}", path.display())));

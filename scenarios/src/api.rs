@@ -55,23 +55,11 @@ pub fn load_scenario(file: &str, overrides: &[String]) -> Result<Scenario, Failu
     config::load(path, overrides).map_err(|e| Failure::input(e.to_string()))
 }
 
-/// Every file a run writes into its folder.
-pub const RUN_OUTPUTS: &[&str] = &[
-    "summary.csv",
-    "timeseries.csv",
-    "hops.csv",
-    "perf.csv",
-    "digest.txt",
-    "provenance.txt",
-    "trace.jsonl",
-    "timeseries.png",
-    "timeseries.svg",
-    "ring.png",
-    "ring.svg",
-];
+/// The files every run writes into its folder ([`write_outputs`]).
+pub const RUN_OUTPUTS: &[&str] =
+    &["summary.csv", "timeseries.csv", "hops.csv", "perf.csv", "digest.txt", "provenance.txt"];
 
-/// The outputs a run writes only when asked ([`RUN_OUTPUTS`] past the
-/// first six).
+/// The files a run writes only when asked: the trace, the plots, the ring.
 pub const OPTIONAL_OUTPUTS: &[&str] = &["trace.jsonl", "timeseries.png", "timeseries.svg", "ring.png", "ring.svg"];
 
 /// Removes an optional output that an earlier run left in the folder and
@@ -79,7 +67,7 @@ pub const OPTIONAL_OUTPUTS: &[&str] = &["trace.jsonl", "timeseries.png", "timese
 pub fn remove_stale_outputs(out: &Path, written: &[&str]) -> Result<()> {
     for name in OPTIONAL_OUTPUTS.iter().filter(|n| !written.contains(n)) {
         let path = out.join(name);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        if crate::output::regular_file(&path)? {
             std::fs::remove_file(&path).with_context(|| format!("cannot remove the stale {}", path.display()))?;
         }
     }
@@ -95,12 +83,13 @@ pub fn check_output_folder(out: &Path) -> Result<(), Failure> {
     {
         return Err(Failure::input(format!("{}: the output path exists and is not a directory", out.display())));
     }
-    for name in RUN_OUTPUTS {
+    for name in RUN_OUTPUTS.iter().chain(OPTIONAL_OUTPUTS) {
         crate::output::check_target(&out.join(name)).map_err(Failure::other)?;
     }
     Ok(())
 }
 
+/// `--jobs`, or the number of cores.
 pub fn default_jobs(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1)
 }

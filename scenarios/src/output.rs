@@ -6,7 +6,7 @@ use crate::runner::Table;
 use anyhow::{Context, Result};
 use std::path::Path;
 
-pub use reports::files::{check_target, ensure_dir, write_atomic};
+pub use reports::files::{check_target, commit, ensure_dir, regular_file, write_atomic};
 
 /// A table as CSV text.
 pub fn csv_bytes(table: &Table) -> Result<Vec<u8>> {

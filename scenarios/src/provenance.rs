@@ -84,11 +84,12 @@ pub fn recorded(table: &Table) -> Option<&str> {
 /// The text of `provenance.txt` in a run's folder: what produced it, and
 /// the resolved scenario in full.
 pub fn describe(scenario: &Scenario) -> String {
+    let hash = scenario_hash(scenario);
+    let provenance = key(&hash, scenario.seed, BUILD);
     format!(
-        "build = {BUILD}\nseed = {}\nscenario_hash = {}\nprovenance = {}\n\n# the resolved scenario\n{scenario:#?}\n",
-        scenario.seed,
-        scenario_hash(scenario),
-        key_of(scenario)
+        "build = {BUILD}\nseed = {}\nscenario_hash = {hash}\nprovenance = {provenance}\n\n# the resolved \
+         scenario\n{scenario:#?}\n",
+        scenario.seed
     )
 }
 

@@ -18,7 +18,7 @@
 //! `compare` check the definitions they are given the same way.
 
 use crate::config::Scenario;
-use crate::output::{read_csv, write_atomic, write_csv};
+use crate::output::{read_csv, regular_file, write_atomic, write_csv};
 use crate::provenance;
 use crate::runner::{Quiet, Table};
 use anyhow::{Context, Result};
@@ -39,19 +39,11 @@ pub struct Definition {
     /// The fixed `--set` overrides, in order.
     pub set: Vec<String>,
     /// The varied keys and their values, in order.
-    pub vary: Vec<VaryDefinition>,
+    pub vary: Vec<Vary>,
     /// The build that ran it ([`provenance::BUILD`]).
     pub build: String,
     /// Every point, in index order.
     pub points: Vec<PointDefinition>,
-}
-
-/// One `--vary` in a [`Definition`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VaryDefinition {
-    pub key: String,
-    pub values: Vec<String>,
 }
 
 /// One point of a [`Definition`].
@@ -77,7 +69,7 @@ impl Definition {
         Definition {
             scenario: file.to_string(),
             set: set.to_vec(),
-            vary: vary.iter().map(|v| VaryDefinition { key: v.key.clone(), values: v.values.clone() }).collect(),
+            vary: vary.to_vec(),
             build: provenance::BUILD.to_string(),
             points: points
                 .iter()
@@ -111,10 +103,7 @@ impl Definition {
             found.push(format!("--set [{}] against [{}]", self.set.join(" "), other.set.join(" ")));
         }
         if self.vary != other.vary {
-            let show = |d: &Definition| {
-                d.vary.iter().map(|v| format!("{}={}", v.key, v.values.join(","))).collect::<Vec<_>>().join(" ")
-            };
-            found.push(format!("--vary [{}] against [{}]", show(self), show(other)));
+            found.push(self.vary_difference(other));
         }
         if self.build != other.build {
             found.push(format!("build {} against {}", self.build, other.build));
@@ -125,14 +114,19 @@ impl Definition {
         found
     }
 
+    /// How the varied keys of two definitions differ.
+    pub fn vary_difference(&self, other: &Definition) -> String {
+        let show = |d: &Definition| {
+            d.vary.iter().map(|v| format!("{}={}", v.key, v.values.join(","))).collect::<Vec<_>>().join(" ")
+        };
+        format!("--vary [{}] against [{}]", show(self), show(other))
+    }
+
     /// Reads `dir/sweep.toml`; `None` when there is none.
     pub fn read(dir: &Path) -> Result<Option<Definition>, String> {
         let path = dir.join(DEFINITION_FILE);
-        match std::fs::symlink_metadata(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
-            Ok(meta) if !meta.is_file() => return Err(format!("{}: not a regular file", path.display())),
-            Ok(_) => {}
+        if !regular_file(&path).map_err(|e| format!("{e:#}"))? {
+            return Ok(None);
         }
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         toml::from_str(&text)
@@ -160,7 +154,8 @@ impl Definition {
 }
 
 /// One parameter swept: a dotted key and its values (TOML syntax each).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Vary {
     pub key: String,
     pub values: Vec<String>,
@@ -255,9 +250,10 @@ pub fn check_distinct(vary: &[Vary]) -> Result<(), String> {
     Ok(())
 }
 
-/// Readies a sweep's folder for `definition`: refuses a folder that holds
-/// runs of another definition (or runs of unknown origin), then writes the
-/// definition.
+/// Readies a folder for the runs or results of `definition`: refuses a
+/// path that is not a directory, a folder that holds another sweep, and a
+/// non-empty folder that holds none (not ours); then writes the
+/// definition. `sweep` and `merge` both claim their `--out` this way.
 pub fn prepare_folder(out: &Path, definition: &Definition) -> Result<(), String> {
     if let Ok(meta) = std::fs::symlink_metadata(out)
         && !meta.is_dir()
@@ -284,7 +280,7 @@ pub fn prepare_folder(out: &Path, definition: &Definition) -> Result<(), String>
             }
         }
     }
-    crate::output::ensure_dir(&out.join("runs")).map_err(|e| format!("{e:#}"))?;
+    crate::output::ensure_dir(out).map_err(|e| format!("{e:#}"))?;
     definition.write(out).map_err(|e| format!("{e:#}"))
 }
 
@@ -294,11 +290,10 @@ pub fn pending<'a>(jobs: &'a [Job], out: &Path, definition: &Definition) -> Resu
     let mut pending = Vec::new();
     for job in jobs {
         let file = job.file(out);
-        match std::fs::symlink_metadata(&file) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => pending.push(job),
-            Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
-            Ok(meta) if !meta.is_file() => return Err(format!("{}: not a regular file", file.display())),
-            Ok(_) => check_run_file(&file, job.point, job.seed, definition)?,
+        if regular_file(&file).map_err(|e| format!("{e:#}"))? {
+            check_run_file(&file, job.point, job.seed, definition)?;
+        } else {
+            pending.push(job);
         }
     }
     Ok(pending)
@@ -392,9 +387,17 @@ pub fn gather(dirs: &[PathBuf], definition: &Definition) -> Result<Table> {
     Ok(table)
 }
 
-/// Writes `results.csv` (and the definition) from the run files found in
-/// `dirs`, which must all be folders of one sweep definition.
-pub fn write_results(dirs: &[PathBuf], out: &Path) -> Result<usize, String> {
+/// Writes a sweep folder's `results.csv` from its run files, every one a
+/// run of `definition`; returns the rows.
+pub fn write_results(out: &Path, definition: &Definition) -> Result<usize, String> {
+    let table = gather(&[out.to_path_buf()], definition).map_err(|e| format!("{e:#}"))?;
+    write_csv(&out.join("results.csv"), &table).map_err(|e| format!("{e:#}"))?;
+    Ok(table.rows.len())
+}
+
+/// `merge`: the shards in `dirs`, which must share one definition, into
+/// `out/results.csv` (and `out/sweep.toml`); returns the rows.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, String> {
     let mut definition: Option<(Definition, &PathBuf)> = None;
     for dir in dirs {
         let found = Definition::require(dir)?;
@@ -411,23 +414,10 @@ pub fn write_results(dirs: &[PathBuf], out: &Path) -> Result<usize, String> {
         definition.get_or_insert((found, dir));
     }
     let Some((definition, _)) = definition else { return Err("no sweep folder given".into()) };
+    // Gathered (and so checked) before the folder is claimed: a bad shard
+    // leaves nothing behind.
     let table = gather(dirs, &definition).map_err(|e| format!("{e:#}"))?;
-    if let Ok(meta) = std::fs::symlink_metadata(out)
-        && !meta.is_dir()
-    {
-        return Err(format!("{}: the output path exists and is not a directory", out.display()));
-    }
-    if let Some(existing) = Definition::read(out)?
-        && existing != definition
-    {
-        return Err(format!(
-            "{}: holds another sweep ({}); refusing to overwrite its results",
-            out.display(),
-            existing.differences(&definition).join("; ")
-        ));
-    }
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    definition.write(out).map_err(|e| format!("{e:#}"))?;
+    prepare_folder(out, &definition)?;
     write_csv(&out.join("results.csv"), &table).map_err(|e| format!("{e:#}"))?;
     Ok(table.rows.len())
 }

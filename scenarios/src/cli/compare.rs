@@ -140,8 +140,7 @@ fn comparable(args: &CompareArgs, base: &sweep::Definition, new: &sweep::Definit
         return Err(refuse(format!("scenario `{}` against `{}`", base.scenario, new.scenario)));
     }
     if base.vary != new.vary {
-        let differences = base.differences(new);
-        return Err(refuse(differences.into_iter().find(|d| d.starts_with("--vary")).unwrap_or_default()));
+        return Err(refuse(base.vary_difference(new)));
     }
     let differences = base.differences(new);
     if differences.is_empty() {

@@ -92,7 +92,6 @@ pub(super) fn run_command(args: RunArgs) -> Result<(), Failure> {
     // that is renamed only when the run succeeds.
     let trace_temporary = out.with_extension("trace.tmp");
     let trace = if args.trace || scenario.output.trace {
-        crate::output::check_target(&out.join("trace.jsonl")).map_err(Failure::other)?;
         crate::output::check_target(&trace_temporary).map_err(Failure::other)?;
         std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).map_err(|e| Failure::other(e.into()))?;
         let file = std::fs::File::create(&trace_temporary)
@@ -107,7 +106,10 @@ pub(super) fn run_command(args: RunArgs) -> Result<(), Failure> {
     let result = run_scenario(&scenario, trace, &mut progress)?;
     progress.finish();
     write_outputs(&out, &scenario, &result).map_err(Failure::other)?;
-    let mut written = vec!["trace.jsonl"].into_iter().filter(|_| has_trace).collect::<Vec<_>>();
+    let mut written = Vec::new();
+    if has_trace {
+        written.push("trace.jsonl");
+    }
     if args.plot {
         written.extend(["timeseries.png", "timeseries.svg"]);
     }
@@ -119,8 +121,7 @@ pub(super) fn run_command(args: RunArgs) -> Result<(), Failure> {
         crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
     }
     if has_trace {
-        crate::output::check_target(&out.join("trace.jsonl")).map_err(Failure::other)?;
-        std::fs::rename(&trace_temporary, out.join("trace.jsonl")).map_err(|e| Failure::other(e.into()))?;
+        crate::output::commit(&trace_temporary, &out.join("trace.jsonl"), Ok(())).map_err(Failure::other)?;
     }
     if !args.quiet {
         print_summary(&scenario, &result, &out);

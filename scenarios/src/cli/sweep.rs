@@ -68,6 +68,7 @@ pub(super) fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         PathBuf::from("runs").join(&scenarios[0].name).join(format!("sweep-{}", definition.short_hash()))
     });
     sweep::prepare_folder(&out, &definition).map_err(Failure::input)?;
+    crate::output::ensure_dir(&out.join("runs")).map_err(Failure::other)?;
     let jobs = sweep::jobs(points.len(), &seeds, shard);
     let pending = sweep::pending(&jobs, &out, &definition).map_err(Failure::input)?;
     let threads = default_jobs(args.jobs);
@@ -83,7 +84,7 @@ pub(super) fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         },
     )
     .map_err(Failure::other)?;
-    let rows = sweep::write_results(std::slice::from_ref(&out), &out).map_err(Failure::input)?;
+    let rows = sweep::write_results(&out, &definition).map_err(Failure::input)?;
     if !args.quiet {
         println!(
             "{} points x {} seeds: {} runs done before, {} run now; {rows} rows in {}",
@@ -158,7 +159,7 @@ fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path,
 
 /// `merge`: joins shards of one sweep into one results.csv.
 pub(super) fn merge_command(args: MergeArgs) -> Result<(), Failure> {
-    let rows = sweep::write_results(&args.dirs, &args.out).map_err(Failure::input)?;
+    let rows = sweep::merge(&args.dirs, &args.out).map_err(Failure::input)?;
     println!("merged {rows} runs into {}", args.out.join("results.csv").display());
     Ok(())
 }

@@ -192,10 +192,6 @@ pub fn reference_points(spec: &FigureSpec, chart: usize, series: usize) -> Resul
     Ok(points)
 }
 
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
 /// Parses every definition and validates every run's scenario before
 /// anything runs.
 fn prepare(options: &Options) -> Result<Vec<Figure>, Failure> {
@@ -235,7 +231,7 @@ fn prepare(options: &Options) -> Result<Vec<Figure>, Failure> {
                 let name = series.scenario.as_deref().unwrap_or(&spec.scenario);
                 let scenario = load_scenario(name, &overrides)
                     .map_err(|f| Failure::input(format!("{source}: series `{}`: {}", series.label, f.message)))?;
-                let key = format!("{:016x}", fnv1a(&format!("{name}\n{}", overrides.join("\n"))));
+                let key = crate::provenance::hash_hex(&format!("{name}\n{}", overrides.join("\n")));
                 row.push((key, scenario));
             }
             runs.push(row);
@@ -260,7 +256,7 @@ fn cached(job: &Job, out: &Path) -> bool {
     scenario.seed = job.seed;
     let expected = crate::provenance::key_of(&scenario);
     let matches = |path: &Path| {
-        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        matches!(crate::output::regular_file(path), Ok(true))
             && read_csv(path).is_ok_and(|table| crate::provenance::recorded(&table) == Some(expected.as_str()))
     };
     matches(&summary_path(out, job.key, job.seed)) && matches(&hops_path(out, job.key, job.seed))

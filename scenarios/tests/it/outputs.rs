@@ -3,17 +3,8 @@
 //! are refused before anything runs; exit statuses mean one thing each.
 //! One test per item of the issue that found them, named after it.
 
-use crate::support::{overlaysim, stderr};
+use crate::support::{overlaysim, refused, stderr};
 use std::fs;
-
-fn refused(output: &std::process::Output, fragments: &[&str]) {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(2), "{message}");
-    assert!(message.starts_with("error: ") && !message.contains("panicked"), "{message}");
-    for fragment in fragments {
-        assert!(message.contains(fragment), "{fragment:?} not in {message:?}");
-    }
-}
 
 const TINY: [&str; 4] = ["--set", "nodes.initial=20", "--set", "duration_s=3"];
 

@@ -3,7 +3,7 @@
 //! naming both definitions) or recompute. One test per way a result could
 //! go stale, named after it.
 
-use crate::support::{overlaysim, stderr};
+use crate::support::{overlaysim, refused, stderr};
 use std::fs;
 use std::path::Path;
 
@@ -20,16 +20,6 @@ fn sweep(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
 fn ok(output: std::process::Output) -> std::process::Output {
     assert!(output.status.success(), "{}", stderr(&output));
     output
-}
-
-/// Exit 2 with every fragment in one error line; the results untouched.
-fn refused(output: &std::process::Output, fragments: &[&str]) {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(2), "{message}");
-    assert!(message.starts_with("error: "), "{message}");
-    for fragment in fragments {
-        assert!(message.contains(fragment), "{fragment:?} not in {message:?}");
-    }
 }
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
@@ -121,6 +111,12 @@ fn merge_refuses_shards_of_two_sweep_definitions() {
     // A folder that is no sweep at all.
     fs::create_dir_all(dir.path().join("c/runs")).unwrap();
     refused(&overlaysim(&["merge", "a", "c", "--out", "all"], dir.path()), &["c: no sweep.toml"]);
+    // Nor into a folder of someone else's: merge claims --out as a sweep does.
+    fs::create_dir(dir.path().join("theirs")).unwrap();
+    fs::write(dir.path().join("theirs/notes.txt"), "keep").unwrap();
+    let into_theirs = overlaysim(&["merge", "a", "--out", "theirs"], dir.path());
+    refused(&into_theirs, &["theirs: not empty and holds no sweep.toml"]);
+    assert_eq!(fs::read_dir(dir.path().join("theirs")).unwrap().count(), 1);
 }
 
 #[test]

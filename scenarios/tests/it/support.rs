@@ -12,6 +12,17 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A refused command: exit status 2, an `error:` line holding every
+/// fragment, and no panic.
+pub fn refused(output: &Output, fragments: &[&str]) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.starts_with("error: ") && !message.contains("panicked"), "{message}");
+    for fragment in fragments {
+        assert!(message.contains(fragment), "{fragment:?} not in {message:?}");
+    }
+}
+
 /// Runs a shipped scenario with overrides, in-process.
 pub fn run_builtin(name: &str, overrides: &[&str]) -> RunResult {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();

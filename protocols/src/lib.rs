@@ -7,6 +7,7 @@
 pub mod chord;
 pub mod dks;
 pub mod fingers;
+pub mod gossip;
 pub mod merge;
 pub mod palta;
 pub mod relaxed_ring;

@@ -207,7 +207,7 @@ pub fn run(overrides: &[&str]) -> RunResult {
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let scenario =
         scenarios::api::load_scenario("chord-stable", &overrides).unwrap_or_else(|f| panic!("{}", f.message));
-    scenarios::runner::run::<SuccessorRing>(&scenario, SuccessorRingConfig, None, &mut Quiet)
+    scenarios::rings::run::<SuccessorRing>(&scenario, SuccessorRingConfig, None, &mut Quiet)
 }
 
 fn main() {

@@ -6,7 +6,7 @@
 use crate::config::{self, ProtocolName, ProtocolParams, Scenario};
 use crate::library;
 use crate::output::{write_atomic, write_csv};
-use crate::runner::{self, Progress, Quiet, RunResult};
+use crate::runner::{Progress, Quiet, RunResult};
 use anyhow::{Context, Result};
 use protocols::chord::{Chord, ChordConfig};
 use protocols::dks::{Dks, DksConfig};
@@ -156,8 +156,12 @@ fn run_protocol(
             };
             Ok(run_mergeable::<Palta>(scenario, config, trace, progress))
         }
+        (ProtocolName::Gossip, ProtocolParams::Gossip(_)) => {
+            let config = crate::gossip::config(scenario);
+            Ok(crate::runner::run::<crate::gossip::GossipRun>(scenario, config, trace, progress))
+        }
         (protocol, _) => Err(Failure::input(format!(
-            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, dks, palta)",
+            "{}: protocol `{}` is not implemented yet (available: chord, relaxed_ring, dks, palta, gossip)",
             scenario.name,
             protocol.name()
         ))),
@@ -172,7 +176,7 @@ fn run_mergeable<P: Mergeable>(
     trace: Option<TraceWriter>,
     progress: &mut dyn Progress,
 ) -> RunResult {
-    let Some(spec) = &scenario.merge else { return runner::run::<P>(scenario, ring, trace, progress) };
+    let Some(spec) = &scenario.merge else { return crate::rings::run::<P>(scenario, ring, trace, progress) };
     let config = MergeConfig {
         ring,
         fanout: spec.fanout,
@@ -183,7 +187,7 @@ fn run_mergeable<P: Mergeable>(
         loop_check: spec.loop_check,
         max_mlookup_hops: 1024,
     };
-    runner::run::<Merging<P>>(scenario, config, trace, progress)
+    crate::rings::run::<Merging<P>>(scenario, config, trace, progress)
 }
 
 /// Writes summary.csv, timeseries.csv, hops.csv, perf.csv, digest.txt and

@@ -1,31 +1,21 @@
 //! Online safety checks and the liveness check of `overlaysim check`.
 //!
-//! A [`Monitor`] watches a run after every event. Safety properties:
-//! - **engine**: time never goes back; no message is delivered to a dead
-//!   node;
-//! - **ring** (every protocol): a member never keeps as successor a peer its
-//!   failure detector suspects, and never loses its membership (what the
-//!   merge layer must preserve as much as the rings);
-//! - **lookup consistency**: no key for which two live members' lookups
-//!   name different responsible nodes ([`protocols::ring::lookup_conflict`]),
-//!   checked only while the protocol claims it for the faults seen so far
-//!   ([`RingProtocol::claims_lookup_consistency`]; the relaxed ring: no
-//!   false suspicion and no partition yet, and no branch root gone since
-//!   the ring was last one perfect ring, PPL 2008 §5 Theorems 1–3).
+//! A [`Monitor`] watches a run after every event. The engine's own safety
+//! properties hold for every family: time never goes back, and no message
+//! is delivered to a dead node. Each family adds its own through
+//! [`Invariants`]: the rings check membership, suspected successors and
+//! lookup consistency under each protocol's claimed fault model (the
+//! `rings` module's invariants); flat gossip checks that no node invents
+//! an update or loses one it had (the `gossip` module). A step changes one node's state,
+//! so a family checks that node against what the others showed last.
 //!
-//! A step changes one node's state, so each check looks at that node
-//! against the cached answers of the others: O(N) per event.
-//!
-//! Liveness: after the last `stop_faults` event, the run must reach one
-//! perfect ring with no inconsistent key within the stated bound; if not,
-//! the report names what is still pending (which nodes, which pointers).
+//! Liveness: after the last `stop_faults` event, the run must reach the
+//! family's settled state (one perfect ring with no inconsistent key; every
+//! node holding the last update) within the stated bound; if not, the
+//! report names what is still pending.
 
 use crate::config::{EventAction, Scenario};
-use crate::oracle;
-use protocols::ring::{FaultHistory, LookupAnswers, RingProtocol, lookup_conflict};
-use sim_core::{NodeId, Peer, SimTime, Simulation};
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use sim_core::{NodeId, Protocol, SimTime, Simulation};
 
 pub use crate::config::CheckSettings;
 
@@ -71,8 +61,10 @@ pub struct CheckOutcome {
     pub violation: Option<Violation>,
     /// When faults stopped (the last `stop_faults`), if they did.
     pub faults_stop_s: Option<f64>,
-    /// Seconds from then to one perfect ring with no inconsistent key.
+    /// Seconds from then to the family's settled state.
     pub converged_after_s: Option<f64>,
+    /// What settled means for the family ([`Invariants::SETTLED`]).
+    pub settled: &'static str,
     /// The bound it had.
     pub converge_within_s: f64,
     /// What was still wrong at the deadline, when it was missed.
@@ -94,62 +86,69 @@ impl CheckOutcome {
     }
 }
 
-/// The online checker of one run.
+/// What a family checks of a run (see [`Monitor`]): its safety
+/// properties, read one node at a time, and what keeps it from settling.
+pub trait Invariants<P: Protocol>: Sized {
+    /// What the liveness check waits for, in a few words.
+    const SETTLED: &'static str;
+    fn new(scenario: &Scenario) -> Self;
+    /// A scheduled action ran (a verb outside the event loop).
+    fn on_action(&mut self, _action: &EventAction) {}
+    /// Reads what the whole run has seen so far (the faults its claims
+    /// are conditioned on), before any node is checked.
+    fn observe(&mut self, sim: &Simulation<P>);
+    /// Checks one node whose state changed (or that died) against what
+    /// the others showed last; each broken property goes to `fail`.
+    fn check_node(&mut self, sim: &Simulation<P>, node: NodeId, fail: &mut dyn FnMut(&'static str, String));
+    /// The run is settled now (its liveness target holds).
+    fn on_settled(&mut self) {}
+    /// What keeps the run from settling: up to a dozen lines.
+    fn pending(sim: &Simulation<P>) -> Vec<String>;
+}
+
+/// The online checker of one run: the engine's own properties (time never
+/// goes back, no message reaches a dead node) and the family's
+/// [`Invariants`] after every event; the liveness clock at every sample.
 #[derive(Debug)]
-pub struct Monitor {
-    faults: FaultHistory,
+pub struct Monitor<P: Protocol, I: Invariants<P>> {
+    family: I,
     last_now: SimTime,
-    answers: Vec<Option<LookupAnswers>>,
-    members: Vec<bool>,
-    departures: u64,
     faults_stop: Option<SimTime>,
     deadline: Option<SimTime>,
     converged_at: Option<SimTime>,
     outcome: CheckOutcome,
+    node: std::marker::PhantomData<fn(&P)>,
 }
 
-impl Monitor {
+impl<P: Protocol, I: Invariants<P>> Monitor<P, I> {
     pub fn new(scenario: &Scenario, settings: CheckSettings) -> Self {
         let faults_stop =
             scenario.events.iter().filter(|e| matches!(e.action, EventAction::StopFaults)).map(|e| e.at()).max();
-        let partitions = scenario.nodes.connectivity < 1.0;
         Monitor {
-            faults: FaultHistory { partitions, ..FaultHistory::default() },
+            family: I::new(scenario),
             last_now: SimTime::ZERO,
-            answers: Vec::new(),
-            members: Vec::new(),
-            departures: 0,
             faults_stop,
             deadline: faults_stop.map(|t| t + SimTime::from_secs_f64(settings.converge_within_s)),
             converged_at: None,
             outcome: CheckOutcome {
                 faults_stop_s: faults_stop.map(SimTime::as_secs_f64),
                 converge_within_s: settings.converge_within_s,
+                settled: I::SETTLED,
                 ..CheckOutcome::default()
             },
-        }
-    }
-
-    fn fail(&mut self, at: SimTime, property: &'static str, detail: String) {
-        if self.outcome.violation.is_none() {
-            self.outcome.violation = Some(Violation { at, property, detail });
+            node: std::marker::PhantomData,
         }
     }
 
     /// A scheduled action ran (a verb outside the event loop).
-    pub fn on_action<P: RingProtocol>(&mut self, sim: &Simulation<P>, action: &EventAction) {
-        if matches!(
-            action,
-            EventAction::Partition { .. } | EventAction::PartitionIds { .. } | EventAction::OneWayCut { .. }
-        ) {
-            self.faults.partitions = true;
-        }
+    pub fn on_action(&mut self, sim: &Simulation<P>, action: &EventAction) {
+        self.family.on_action(action);
         self.rescan(sim);
     }
 
     /// Re-reads every live node (after verbs that touch several).
-    pub fn rescan<P: RingProtocol>(&mut self, sim: &Simulation<P>) {
-        self.update_faults(sim);
+    pub fn rescan(&mut self, sim: &Simulation<P>) {
+        self.family.observe(sim);
         let mut alive: Vec<NodeId> = sim.alive_nodes().to_vec();
         alive.sort_unstable();
         for node in alive {
@@ -157,116 +156,44 @@ impl Monitor {
         }
     }
 
-    fn update_faults<P: RingProtocol>(&mut self, sim: &Simulation<P>) {
-        let counters = sim.counters();
-        let departures = counters.crashes + counters.leaves;
-        if departures != self.departures {
-            self.departures = departures;
-            // A branch root gone: Theorem 3's exception, until the ring is
-            // whole again. A gone peer was a branch root when two live
-            // members or more still name it their successor, or when one
-            // does that sits in a branch itself: its predecessor is gone or
-            // does not name it successor (a join whose `new_succ` never
-            // reached a predecessor that had crashed, swarm seed 4895).
-            // Read from the true pointers, not from predlists, which can
-            // hold stale entries.
-            let mut pointed: BTreeMap<NodeId, u32> = BTreeMap::new();
-            let mut branch_tail_orphaned = false;
-            for &node in sim.alive_nodes() {
-                let Some(state) = sim.node(node).filter(|p| p.is_member()) else { continue };
-                if let Some(successor) = state.successor()
-                    && !sim.is_alive(successor.node)
-                {
-                    *pointed.entry(successor.node).or_default() += 1;
-                    let acknowledged = state.predecessor().is_some_and(|p| {
-                        p.node == node || sim.node(p.node).and_then(|q| q.successor()).is_some_and(|s| s.node == node)
-                    });
-                    branch_tail_orphaned |= !acknowledged;
-                }
+    fn check_node(&mut self, sim: &Simulation<P>, node: NodeId) {
+        let now = sim.now();
+        let Monitor { family, outcome, .. } = self;
+        family.check_node(sim, node, &mut |property, detail| {
+            if outcome.violation.is_none() {
+                outcome.violation = Some(Violation { at: now, property, detail });
             }
-            if branch_tail_orphaned || pointed.values().any(|&count| count >= 2) {
-                self.faults.branch_root_crash = true;
-            }
-        }
-        self.faults.crashes |= departures > 0;
-        self.faults.losses |= sim.network().counters.lost > 0;
-        self.faults.false_suspicions |= sim.detector().counters.false_suspicions > 0;
+        });
     }
 
     /// After every event of the loop.
-    pub fn after_event<P: RingProtocol>(&mut self, sim: &Simulation<P>) {
+    pub fn after_event(&mut self, sim: &Simulation<P>) {
         self.outcome.events += 1;
         let now = sim.now();
-        if now < self.last_now {
-            self.fail(now, "engine", format!("time went back from {} to {}", self.last_now, now));
+        if now < self.last_now && self.outcome.violation.is_none() {
+            let detail = format!("time went back from {} to {}", self.last_now, now);
+            self.outcome.violation = Some(Violation { at: now, property: "engine", detail });
         }
         self.last_now = now;
         if let Some((from, to)) = sim.last_delivery()
             && !sim.is_alive(to)
+            && self.outcome.violation.is_none()
         {
-            self.fail(now, "engine", format!("a message from n{} was delivered to dead n{}", from.0, to.0));
+            let detail = format!("a message from n{} was delivered to dead n{}", from.0, to.0);
+            self.outcome.violation = Some(Violation { at: now, property: "engine", detail });
         }
-        self.update_faults(sim);
+        self.family.observe(sim);
         if let Some(node) = sim.last_dispatched() {
             self.check_node(sim, node);
         }
     }
 
-    fn check_node<P: RingProtocol>(&mut self, sim: &Simulation<P>, node: NodeId) {
-        let index = node.index();
-        if self.answers.len() <= index {
-            self.answers.resize(index + 1, None);
-            self.members.resize(index + 1, false);
-        }
-        let now = sim.now();
-        let Some(state) = sim.node(node) else {
-            self.answers[index] = None;
-            return;
-        };
-        let member = state.is_member();
-        if self.members[index] && !member {
-            self.fail(now, "membership", format!("n{} lost its ring membership", node.0));
-        }
-        self.members[index] = member;
-        if member
-            && state.drops_suspected_successor()
-            && let Some(successor) = state.successor()
-            && successor.node != node
-            && sim.detector().is_suspected(node, successor.node)
-        {
-            self.fail(now, "ring", format!("n{} keeps successor n{}, which it suspects", node.0, successor.node.0));
-        }
-        let answers = if member { state.lookup_answers() } else { None };
-        if answers == self.answers[index] {
-            return;
-        }
-        self.answers[index] = answers;
-        let Some(mine) = answers else { return };
-        if !P::claims_lookup_consistency(self.faults) {
-            return;
-        }
-        for &other in sim.alive_nodes() {
-            let Some(theirs) = self.answers.get(other.index()).copied().flatten() else { continue };
-            if other == node {
-                continue;
-            }
-            if let Some((key, a, b)) = lookup_conflict(sim.space(), &[mine, theirs]) {
-                let detail = format!(
-                    "key {key}: n{}'s lookups name {} for ({}, {}], n{}'s name {} for ({}, {}]",
-                    node.0, a.names, a.from, a.to, other.0, b.names, b.from, b.to
-                );
-                self.fail(now, "lookup consistency", detail);
-                return;
-            }
-        }
-    }
-
-    /// At every sample: the liveness clock. `settled`: one perfect ring
-    /// with no inconsistent key now.
-    pub fn on_sample<P: RingProtocol>(&mut self, sim: &Simulation<P>, settled: bool) {
+    /// At every sample: the liveness clock. `settled`: the family's
+    /// liveness target holds now.
+    pub fn on_sample(&mut self, sim: &Simulation<P>, settled: bool) {
         let now = sim.now();
         if settled {
-            self.faults.branch_root_crash = false;
+            self.family.on_settled();
         }
         let Some(stop) = self.faults_stop else { return };
         if now < stop || self.converged_at.is_some() {
@@ -276,50 +203,20 @@ impl Monitor {
             self.converged_at = Some(now);
             self.outcome.converged_after_s = Some((now - stop).as_secs_f64());
         } else if self.deadline.is_some_and(|d| now >= d) && self.outcome.pending.is_empty() {
-            self.outcome.pending = pending(sim);
+            self.outcome.pending = I::pending(sim);
         }
     }
 
-    pub fn finish<P: RingProtocol>(mut self, sim: &Simulation<P>) -> CheckOutcome {
+    pub fn finish(mut self, sim: &Simulation<P>) -> CheckOutcome {
         if self.faults_stop.is_some() && self.converged_at.is_none() && self.outcome.pending.is_empty() {
-            self.outcome.pending = pending(sim);
+            self.outcome.pending = I::pending(sim);
         }
         self.outcome
     }
 }
 
-/// What keeps the ring from being one perfect ring: up to 12 lines.
-pub fn pending<P: RingProtocol>(sim: &Simulation<P>) -> Vec<String> {
-    let ring: Vec<NodeId> = sim.ring().values().copied().collect();
-    if ring.is_empty() {
-        return vec!["no node is alive".to_string()];
-    }
-    let name = |peer: Option<Peer>| peer.map_or("none".to_string(), |p| format!("n{}", p.node.0));
-    let mut lines = Vec::new();
-    for (i, &node) in ring.iter().enumerate() {
-        let Some(state) = sim.node(node) else { continue };
-        let next = ring[(i + 1) % ring.len()];
-        let previous = ring[(i + ring.len() - 1) % ring.len()];
-        let mut line = String::new();
-        if !state.is_member() {
-            let _ = write!(line, "n{} is still joining", node.0);
-        } else {
-            if state.successor().map(|s| s.node) != Some(next) {
-                let _ = write!(line, "n{} has successor {} (should be n{})", node.0, name(state.successor()), next.0);
-            }
-            if state.predecessor().map(|p| p.node) != Some(previous) {
-                let sep = if line.is_empty() { format!("n{} has", node.0) } else { ";".to_string() };
-                let _ = write!(line, "{sep} predecessor {} (should be n{})", name(state.predecessor()), previous.0);
-            }
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-    }
-    let inconsistent = oracle::key_consistency(sim);
-    if inconsistent.inconsistent_fraction > 0.0 {
-        lines.insert(0, format!("{:.4} of the key space has two claimants", inconsistent.inconsistent_fraction));
-    }
+/// Cuts a list of pending lines at 12, saying how many more there were.
+pub fn at_most_twelve(mut lines: Vec<String>) -> Vec<String> {
     if lines.len() > 12 {
         let more = lines.len() - 12;
         lines.truncate(12);

@@ -156,12 +156,14 @@ pub enum ProtocolName {
     Dks,
     /// PALTA.
     Palta,
+    /// Flat push-pull gossip dissemination (no ring).
+    Gossip,
 }
 
 impl ProtocolName {
     /// Every protocol, in schema order.
-    pub const ALL: [ProtocolName; 4] =
-        [ProtocolName::Chord, ProtocolName::RelaxedRing, ProtocolName::Dks, ProtocolName::Palta];
+    pub const ALL: [ProtocolName; 5] =
+        [ProtocolName::Chord, ProtocolName::RelaxedRing, ProtocolName::Dks, ProtocolName::Palta, ProtocolName::Gossip];
 
     /// The snake_case name used in scenario files.
     pub fn name(self) -> &'static str {
@@ -170,7 +172,14 @@ impl ProtocolName {
             ProtocolName::RelaxedRing => "relaxed_ring",
             ProtocolName::Dks => "dks",
             ProtocolName::Palta => "palta",
+            ProtocolName::Gossip => "gossip",
         }
+    }
+
+    /// Whether the protocol is a ring (the ring family's keys and events
+    /// apply to it).
+    pub fn is_ring(self) -> bool {
+        !matches!(self, ProtocolName::Gossip)
     }
 }
 
@@ -213,7 +222,8 @@ pub struct Nodes {
     /// long (its contact may be gone), or a member left alone on a ring of
     /// its own while others live, is given a fresh random member as its
     /// contact, and again every `rejoin_after_s` while it stays so; the
-    /// alone member needs `[merge]` to use it. > 0 [none: no service].
+    /// alone member needs `[merge]` to use it. With gossip: a node whose
+    /// view stays short of full. > 0 [none: no service].
     pub rejoin_after_s: Option<f64>,
     /// `ids`: the initial nodes' ring identifiers, as strings ("0x…" or
     /// decimal), `initial` of them (ideal bootstrap only; a recorded
@@ -276,6 +286,27 @@ pub enum ProtocolParams {
     Dks(DksParams),
     /// PALTA's parameters.
     Palta(PaltaParams),
+    /// Flat gossip's parameters.
+    Gossip(GossipParams),
+}
+
+/// Flat gossip's `[protocol_params]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GossipParams {
+    /// `round_ms`: the period of a node's gossip round, > 0 [1000].
+    pub round_ms: f64,
+    /// `view_size`: the most peers a node's partial view holds, 1..=1000 [20].
+    pub view_size: usize,
+    /// `sample_size`: peers sent with each exchange, the sender included, 1..=4 [4].
+    pub sample_size: usize,
+    /// `randomized_timers`: jitter the rounds [true].
+    pub randomized_timers: bool,
+}
+
+impl Default for GossipParams {
+    fn default() -> Self {
+        GossipParams { round_ms: 1000.0, view_size: 20, sample_size: 4, randomized_timers: true }
+    }
 }
 
 /// DKS's `[protocol_params]` (routing and recovery keep the relaxed ring's
@@ -316,6 +347,7 @@ impl ProtocolParams {
             ProtocolName::RelaxedRing => ProtocolParams::RelaxedRing(RelaxedRingParams::default()),
             ProtocolName::Dks => ProtocolParams::Dks(DksParams::default()),
             ProtocolName::Palta => ProtocolParams::Palta(PaltaParams::default()),
+            ProtocolName::Gossip => ProtocolParams::Gossip(GossipParams::default()),
         }
     }
 
@@ -326,6 +358,7 @@ impl ProtocolParams {
             ProtocolParams::Chord(params) => params.successor_list,
             ProtocolParams::RelaxedRing(params) => params.successor_list,
             ProtocolParams::Dks(_) | ProtocolParams::Palta(_) => RelaxedRingParams::default().successor_list,
+            ProtocolParams::Gossip(_) => 0,
         }
     }
 
@@ -515,11 +548,15 @@ impl ChurnSpec {
     }
 }
 
-/// `[workload]`: lookups issued during the run.
+/// `[workload]`: what clients ask of the overlay during the run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WorkloadSpec {
-    /// `lookups_per_s`: lookup events per second (each looks one key up from two nodes), >= 0 [0].
+    /// `lookups_per_s`: lookup events per second (each looks one key up
+    /// from two nodes; rings only), >= 0 [0].
     pub lookups_per_s: f64,
+    /// `updates_per_s`: updates published per second, each at a random
+    /// node (gossip only), >= 0 [0].
+    pub updates_per_s: f64,
     /// `start_s`: when the workload starts, >= 0 [0].
     pub start_s: f64,
 }

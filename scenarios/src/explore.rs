@@ -118,6 +118,6 @@ pub fn explore_setup(protocol: ProtocolName, setup: Setup, options: &ExploreOpti
         ProtocolName::Chord => Some(go::<Chord>(setup, chord_config(), options)),
         ProtocolName::RelaxedRing => Some(go::<RelaxedRing>(setup, relaxed_ring_config(), options)),
         ProtocolName::Dks => Some(go::<Dks>(setup, dks_config(), options)),
-        ProtocolName::Palta => None,
+        ProtocolName::Palta | ProtocolName::Gossip => None,
     }
 }

@@ -1,6 +1,6 @@
 //! `overlaysim run --plot`: a run's time series as stacked charts.
 
-use crate::runner::Table;
+use crate::runner::{Table, TimeseriesChart};
 use anyhow::Result;
 use reports::plot::{Chart, MeanPoint, Series, save_charts};
 use std::path::Path;
@@ -23,41 +23,18 @@ fn chart(title: &str, y_label: &str, series: Vec<Series>) -> Chart {
     }
 }
 
-/// The charts of a run's time series: key consistency, population,
-/// traffic and ring structure.
-pub fn timeseries_charts(name: &str, table: &Table) -> Vec<Chart> {
-    vec![
-        chart(
-            &format!("{name}: keys with no or several responsible peers"),
-            "Fraction of the key space",
-            vec![
-                curve(table, "inconsistent_key_fraction", "inconsistent (2+ responsible)"),
-                curve(table, "unavailable_key_fraction", "unavailable (none responsible)"),
-            ],
-        ),
-        chart(
-            &format!("{name}: population"),
-            "Nodes",
-            vec![curve(table, "alive_nodes", "alive"), curve(table, "members", "ring members")],
-        ),
-        chart(
-            &format!("{name}: traffic"),
-            "Messages per second",
-            vec![curve(table, "messages_per_s", "messages sent per second (since the last sample)")],
-        ),
-        chart(
-            &format!("{name}: ring structure"),
-            "Count",
-            vec![
-                curve(table, "rings", "rings (successor cycles)"),
-                curve(table, "perfect_ring", "perfect ring (1 = yes)"),
-                curve(table, "inconsistent_intervals", "inconsistent key ranges"),
-            ],
-        ),
-    ]
+/// The charts of a run's time series, as its family lists them.
+pub fn timeseries_charts(name: &str, table: &Table, charts: &[TimeseriesChart]) -> Vec<Chart> {
+    charts
+        .iter()
+        .map(|c| {
+            let curves = c.curves.iter().map(|(column, label)| curve(table, column, label)).collect();
+            chart(&format!("{name}: {}", c.title), c.y_label, curves)
+        })
+        .collect()
 }
 
 /// Writes `timeseries.png` and `timeseries.svg` into `out`.
-pub fn plot_timeseries(out: &Path, name: &str, table: &Table) -> Result<()> {
-    save_charts(&out.join("timeseries"), &timeseries_charts(name, table))
+pub fn plot_timeseries(out: &Path, name: &str, table: &Table, charts: &[TimeseriesChart]) -> Result<()> {
+    save_charts(&out.join("timeseries"), &timeseries_charts(name, table, charts))
 }

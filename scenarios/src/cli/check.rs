@@ -161,12 +161,12 @@ pub(super) fn check_command(args: CheckArgs) -> Result<(), Failure> {
             let stop = outcome.faults_stop_s.unwrap_or_default();
             match outcome.converged_after_s {
                 Some(after) => println!(
-                    "  liveness: one perfect ring only {after:.1} s after faults stopped at {stop} s (bound {} s)",
-                    outcome.converge_within_s
+                    "  liveness: {} only {after:.1} s after faults stopped at {stop} s (bound {} s)",
+                    outcome.settled, outcome.converge_within_s
                 ),
                 None => println!(
-                    "  liveness: no perfect ring with consistent keys after faults stopped at {stop} s (bound {} s)",
-                    outcome.converge_within_s
+                    "  liveness: not {} within the bound after faults stopped at {stop} s (bound {} s)",
+                    outcome.settled, outcome.converge_within_s
                 ),
             }
             for line in &outcome.pending {

@@ -118,7 +118,8 @@ pub(super) fn run_command(args: RunArgs) -> Result<(), Failure> {
     }
     remove_stale_outputs(&out, &written).map_err(Failure::other)?;
     if args.plot {
-        crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries).map_err(Failure::other)?;
+        crate::plots::plot_timeseries(&out, &scenario.name, &result.timeseries, result.charts)
+            .map_err(Failure::other)?;
     }
     if has_trace {
         crate::output::commit(&trace_temporary, &out.join("trace.jsonl"), Ok(())).map_err(Failure::other)?;

@@ -10,13 +10,13 @@ use sim_core::{IdSpace, RingId};
 use super::path::KeyPath;
 use super::raw::{
     EventKind, Int, LatencyKind, RawAt, RawChord, RawConstant, RawCount, RawCut, RawDks, RawExponential, RawFlapping,
-    RawFraction, RawIdLists, RawIdSpace, RawIds, RawKick, RawLoss, RawMean, RawMerge, RawNodes, RawPalta, RawPartition,
-    RawRelaxedRing, RawScenario, RawShapeScale, RawSuspect, RawTable, RawUniform, SessionKind,
+    RawFraction, RawGossip, RawIdLists, RawIdSpace, RawIds, RawKick, RawLoss, RawMean, RawMerge, RawNodes, RawPalta,
+    RawPartition, RawRelaxedRing, RawScenario, RawShapeScale, RawSuspect, RawTable, RawUniform, SessionKind,
 };
 use super::{
     AssignName, Bootstrap, ChordParams, ChurnSpec, ConnectivityPer, DetectorSpec, DksParams, EventAction, EventSpec,
-    JoinVia, MergeSpec, NetworkSpec, Nodes, OutputSpec, PaltaParams, PartitionAssign, Problem, ProtocolName,
-    ProtocolParams, RelaxedRingParams, Ring, Scenario, WorkloadSpec,
+    GossipParams, JoinVia, MergeSpec, NetworkSpec, Nodes, OutputSpec, PaltaParams, PartitionAssign, Problem,
+    ProtocolName, ProtocolParams, RelaxedRingParams, Ring, Scenario, WorkloadSpec,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -115,6 +115,7 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let raw_workload = raw.workload.unwrap_or_default();
     let workload = WorkloadSpec {
         lookups_per_s: opt(raw_workload.lookups_per_s, 0.0, |v| rate(&path.key("lookups_per_s"), v))?,
+        updates_per_s: opt(raw_workload.updates_per_s, 0.0, |v| rate(&path.key("updates_per_s"), v))?,
         start_s: opt(raw_workload.start_s, 0.0, |v| non_negative(&path.key("start_s"), v))?,
     };
 
@@ -133,6 +134,12 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         let expanded = event(table, &at, duration_s)?;
         if merge.is_none() && expanded.iter().any(|e| matches!(e.action, EventAction::Kick { .. })) {
             return Err(Problem::at_key(at.key("kind"), "a kick needs the [merge] table"));
+        }
+        if let Some(ring_only) = expanded.iter().find(|e| !protocol.is_ring() && is_ring_event(&e.action)) {
+            return Err(Problem::at_key(
+                at.key("kind"),
+                format!("`{}` is a ring event; protocol {protocol} has no ring", ring_only.action.kind()),
+            ));
         }
         events.extend(expanded);
     }
@@ -172,8 +179,47 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
         merge,
         check: None,
     };
+    family_rules(&scenario)?;
     check_size(&scenario, ring_given)?;
     Ok(scenario)
+}
+
+/// The events only a ring gives meaning to.
+fn is_ring_event(action: &EventAction) -> bool {
+    matches!(action, EventAction::Kick { .. } | EventAction::StopStabilization | EventAction::StartStabilization)
+}
+
+/// What one family of protocols takes and the other does not: the ring
+/// family's keys (cut links, loopy rings, rings apart, the nearest-member
+/// bootstrap, `[merge]`, lookups, the ring picture)
+/// mean nothing to gossip, and updates mean nothing to a ring.
+fn family_rules(scenario: &Scenario) -> Result<()> {
+    let protocol = scenario.protocol;
+    let nodes = KeyPath::root().key("nodes");
+    let workload = KeyPath::root().key("workload");
+    if protocol.is_ring() {
+        if scenario.workload.updates_per_s > 0.0 {
+            return Err(Problem::at_key(
+                workload.key("updates_per_s"),
+                format!("protocol {protocol} is a ring: it takes lookups (lookups_per_s), not updates"),
+            ));
+        }
+        return Ok(());
+    }
+    let defaults = [
+        (nodes.key("connectivity"), scenario.nodes.connectivity < 1.0),
+        (nodes.key("connectivity_per"), scenario.nodes.connectivity_per != ConnectivityPer::Link),
+        (nodes.key("join_via"), scenario.nodes.join_via != JoinVia::Random),
+        (nodes.key("loops"), scenario.nodes.loops != 1),
+        (nodes.key("rings"), scenario.nodes.rings != 1),
+        (KeyPath::root().key("merge"), scenario.merge.is_some()),
+        (workload.key("lookups_per_s"), scenario.workload.lookups_per_s > 0.0),
+        (KeyPath::root().key("output").key("snapshot_at_s"), scenario.output.snapshot_at_s.is_some()),
+    ];
+    if let Some((path, _)) = defaults.into_iter().find(|(_, set)| *set) {
+        return Err(Problem::at_key(path, format!("is a ring setting; protocol {protocol} has no ring")));
+    }
+    Ok(())
 }
 
 /// `[nodes]`, with its cross-key rules.
@@ -350,6 +396,16 @@ fn params_of(protocol: ProtocolName, table: toml::Table, path: &KeyPath) -> Resu
                 non_negative(&path.key("mesh_sync_every_s"), v)
             })?;
             Ok(ProtocolParams::Palta(PaltaParams { omega, mesh_sync_every_s }))
+        }
+        ProtocolName::Gossip => {
+            let raw: RawGossip = decode(value, path, &[])?;
+            let d = GossipParams::default();
+            Ok(ProtocolParams::Gossip(GossipParams {
+                round_ms: opt(raw.round_ms, d.round_ms, |v| positive(&path.key("round_ms"), v))?,
+                view_size: int_or(&path.key("view_size"), raw.view_size, d.view_size, 1, 1000)?,
+                sample_size: int_or(&path.key("sample_size"), raw.sample_size, d.sample_size, 1, 4)?,
+                randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
+            }))
         }
         ProtocolName::Dks => {
             let raw: RawDks = decode(value, path, &[])?;
@@ -833,6 +889,17 @@ fn check_size(scenario: &Scenario, ring_given: bool) -> Result<()> {
         return Err(Problem::at_key(
             top.key("workload").key("lookups_per_s"),
             format!("gives about {} lookups, more than the {} a run may issue", num(lookups.ceil()), num(MAX_LOOKUPS)),
+        ));
+    }
+    let updates = workload.updates_per_s * (duration_s - workload.start_s).max(0.0);
+    if updates > MAX_LOOKUPS {
+        return Err(Problem::at_key(
+            top.key("workload").key("updates_per_s"),
+            format!(
+                "gives about {} updates, more than the {} a run may publish",
+                num(updates.ceil()),
+                num(MAX_LOOKUPS)
+            ),
         ));
     }
     let scheduled: f64 = events.iter().fold(0.0, |total, e| {

@@ -140,6 +140,15 @@ pub(super) struct RawDks {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawGossip {
+    pub(super) round_ms: Option<f64>,
+    pub(super) view_size: Option<Int>,
+    pub(super) sample_size: Option<Int>,
+    pub(super) randomized_timers: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawPalta {
     pub(super) omega: Option<Int>,
     pub(super) mesh_sync_every_s: Option<f64>,
@@ -247,6 +256,7 @@ pub(super) struct RawShapeScale {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawWorkload {
     pub(super) lookups_per_s: Option<f64>,
+    pub(super) updates_per_s: Option<f64>,
     pub(super) start_s: Option<f64>,
 }
 

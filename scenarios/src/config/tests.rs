@@ -213,7 +213,7 @@ fn a_full_file_reads_every_key() {
             session_leave_fraction: 0.3,
         }
     );
-    assert_eq!(s.workload, WorkloadSpec { lookups_per_s: 10.0, start_s: 5.0 });
+    assert_eq!(s.workload, WorkloadSpec { lookups_per_s: 10.0, updates_per_s: 0.0, start_s: 5.0 });
     assert!(s.output.trace);
     let actions: Vec<(f64, EventAction)> = s.events.iter().map(|e| (e.at_s, e.action.clone())).collect();
     assert_eq!(
@@ -334,7 +334,7 @@ fn every_protocol_name_is_accepted() {
     let e = err(&MINIMAL.replace("\"chord\"", "\"kademlia\""));
     assert_eq!(
         e,
-        "test.toml:2:12: protocol: unknown value \"kademlia\" (expected one of: chord, relaxed_ring, dks, palta)"
+        "test.toml:2:12: protocol: unknown value \"kademlia\" (expected one of: chord, relaxed_ring, dks, palta, gossip)"
     );
 }
 
@@ -648,7 +648,7 @@ fn bad_set_values_name_the_set_argument() {
     );
     assert_eq!(
         err_with(MINIMAL, &["protocol=kademlia"]),
-        "--set protocol=kademlia: protocol: unknown value \"kademlia\" (expected one of: chord, relaxed_ring, dks, palta)"
+        "--set protocol=kademlia: protocol: unknown value \"kademlia\" (expected one of: chord, relaxed_ring, dks, palta, gossip)"
     );
     // An error inside a table an override created.
     assert_eq!(

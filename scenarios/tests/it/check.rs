@@ -70,7 +70,7 @@ fn a_ring_that_cannot_merge_fails_liveness_and_names_what_is_pending() {
     let output = overlaysim(&["check", file, "--seeds", "1"], dir.path());
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.contains("liveness: no perfect ring"), "{text}");
+    assert!(text.contains("liveness: not one perfect ring with consistent keys"), "{text}");
     assert!(text.contains("has successor"), "the pending pointers are named: {text}");
 }
 

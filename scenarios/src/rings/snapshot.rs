@@ -1,7 +1,7 @@
 //! The ring at one instant, as a picture: what `overlaysim snapshot` draws
 //! and what `[output] snapshot_at_s` adds to a run's outputs.
 
-use crate::oracle;
+use super::oracle;
 use protocols::RingView;
 use reports::ring::{PeerMark, RingPicture, Role};
 use sim_core::{NodeId, Protocol, SimTime, Simulation};

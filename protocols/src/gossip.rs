@@ -66,11 +66,20 @@ pub struct GossipConfig {
     pub sample_size: usize,
     /// Jitter each round uniformly in [round/2, 3·round/2).
     pub randomized_timers: bool,
+    /// A planted bug that `overlaysim check` must catch: a node answering
+    /// an exchange claims a version one newer than it has.
+    pub canary_invent_version: bool,
 }
 
 impl Default for GossipConfig {
     fn default() -> Self {
-        GossipConfig { round: SimTime::from_secs(1), view_size: 20, sample_size: 4, randomized_timers: true }
+        GossipConfig {
+            round: SimTime::from_secs(1),
+            view_size: 20,
+            sample_size: 4,
+            randomized_timers: true,
+            canary_invent_version: false,
+        }
     }
 }
 
@@ -292,7 +301,8 @@ impl Protocol for Gossip {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: Self::Message) {
         match message {
             GossipMessage::Exchange { version, hops, sample } => {
-                let answer = GossipMessage::Reply { version: self.version, hops: self.hops, sample: self.sample(ctx) };
+                let claimed = self.version + u32::from(ctx.config.canary_invent_version && self.version > 0);
+                let answer = GossipMessage::Reply { version: claimed, hops: self.hops, sample: self.sample(ctx) };
                 ctx.send(from, answer);
                 self.learn(ctx, version, hops + 1);
                 self.merge(ctx, &sample);

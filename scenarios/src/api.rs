@@ -107,6 +107,32 @@ pub fn run_scenario(
     Ok(result)
 }
 
+/// Runs a scenario that has `check` settings. A failed assertion inside
+/// the run (a protocol's `debug_assert!` of a local invariant, in builds
+/// that keep them) ends the run and comes back as the safety violation it
+/// is, with the message that names where it tripped; nothing is recorded.
+pub fn run_checked(scenario: &Scenario) -> Result<RunResult, Failure> {
+    let run = std::panic::AssertUnwindSafe(|| run_scenario(scenario, None, &mut Quiet));
+    match std::panic::catch_unwind(run) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "(no message)".to_string());
+            let settings =
+                scenario.check.unwrap_or(crate::config::CheckSettings { converge_within_s: 0.0, record: false });
+            let outcome = crate::check::CheckOutcome {
+                violation: Some(crate::check::Violation { at: None, property: "assertion", detail: message }),
+                converge_within_s: settings.converge_within_s,
+                ..crate::check::CheckOutcome::default()
+            };
+            Ok(RunResult { check: Some(outcome), ..RunResult::default() })
+        }
+    }
+}
+
 fn run_protocol(
     scenario: &Scenario,
     trace: Option<TraceWriter>,

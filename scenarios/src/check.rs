@@ -48,10 +48,23 @@ pub fn record_events(log: Vec<sim_core::FaultRecord>, into: &mut Vec<crate::conf
 /// A broken safety property.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
-    pub at: SimTime,
-    /// `engine`, `ring`, `membership` or `lookup consistency`.
+    /// When, if the run got to say (a failed assertion stops it).
+    pub at: Option<SimTime>,
+    /// `engine`, `assertion`, or a family's property (`ring`,
+    /// `membership`, `lookup consistency`; `no invented update`, …).
     pub property: &'static str,
     pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    /// `property at 12.500000 s: detail`, or without the time when the run
+    /// could not say.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            Some(at) => write!(f, "{} at {:.6} s: {}", self.property, at.as_secs_f64(), self.detail),
+            None => write!(f, "{}: {}", self.property, self.detail),
+        }
+    }
 }
 
 /// What a checked run found.
@@ -161,7 +174,7 @@ impl<P: Protocol, I: Invariants<P>> Monitor<P, I> {
         let Monitor { family, outcome, .. } = self;
         family.check_node(sim, node, &mut |property, detail| {
             if outcome.violation.is_none() {
-                outcome.violation = Some(Violation { at: now, property, detail });
+                outcome.violation = Some(Violation { at: Some(now), property, detail });
             }
         });
     }
@@ -172,7 +185,7 @@ impl<P: Protocol, I: Invariants<P>> Monitor<P, I> {
         let now = sim.now();
         if now < self.last_now && self.outcome.violation.is_none() {
             let detail = format!("time went back from {} to {}", self.last_now, now);
-            self.outcome.violation = Some(Violation { at: now, property: "engine", detail });
+            self.outcome.violation = Some(Violation { at: Some(now), property: "engine", detail });
         }
         self.last_now = now;
         if let Some((from, to)) = sim.last_delivery()
@@ -180,7 +193,7 @@ impl<P: Protocol, I: Invariants<P>> Monitor<P, I> {
             && self.outcome.violation.is_none()
         {
             let detail = format!("a message from n{} was delivered to dead n{}", from.0, to.0);
-            self.outcome.violation = Some(Violation { at: now, property: "engine", detail });
+            self.outcome.violation = Some(Violation { at: Some(now), property: "engine", detail });
         }
         self.family.observe(sim);
         if let Some(node) = sim.last_dispatched() {

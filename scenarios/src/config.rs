@@ -301,11 +301,21 @@ pub struct GossipParams {
     pub sample_size: usize,
     /// `randomized_timers`: jitter the rounds [true].
     pub randomized_timers: bool,
+    /// `canary_invent_version`: plant a known bug that `overlaysim check`
+    /// must catch: a node answering an exchange claims a version one newer
+    /// than it has [false].
+    pub canary_invent_version: bool,
 }
 
 impl Default for GossipParams {
     fn default() -> Self {
-        GossipParams { round_ms: 1000.0, view_size: 20, sample_size: 4, randomized_timers: true }
+        GossipParams {
+            round_ms: 1000.0,
+            view_size: 20,
+            sample_size: 4,
+            randomized_timers: true,
+            canary_invent_version: false,
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub fn config(scenario: &Scenario) -> GossipConfig {
         view_size: params.view_size,
         sample_size: params.sample_size,
         randomized_timers: params.randomized_timers,
+        canary_invent_version: params.canary_invent_version,
     }
 }
 

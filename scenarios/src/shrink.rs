@@ -20,10 +20,9 @@
 //! A removed event can change every later message's timing, so "the same
 //! failure" means the same property, not the same instant or key.
 
-use crate::api::{Failure, run_scenario};
+use crate::api::Failure;
 use crate::check::{CheckOutcome, CheckSettings};
 use crate::config::{self, EventAction, EventSpec, Scenario};
-use crate::runner::Quiet;
 use sim_core::RingId;
 
 /// How a run failed, for "the same failure".
@@ -71,7 +70,7 @@ pub struct Shrunk {
 fn check_run(scenario: &Scenario, settings: CheckSettings) -> Result<crate::runner::RunResult, Failure> {
     let mut scenario = scenario.clone();
     scenario.check = Some(settings);
-    run_scenario(&scenario, None, &mut Quiet)
+    crate::api::run_checked(&scenario)
 }
 
 /// Delta debugging over `items`: a 1-minimal subset for which `fails`
@@ -192,7 +191,7 @@ pub fn shrink(
     if let Signature::Safety(_) = signature
         && let Some(violation) = check_run(&best, settings)?.check.and_then(|o| o.violation)
     {
-        let end = (violation.at.as_secs_f64() + 1.0).ceil().min(best.duration_s);
+        let end = violation.at.map_or(best.duration_s, |at| (at.as_secs_f64() + 1.0).ceil().min(best.duration_s));
         let mut short = best.clone();
         short.duration_s = end;
         short.events.retain(|e| e.at_s <= end && !stop(e));

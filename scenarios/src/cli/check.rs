@@ -1,10 +1,9 @@
 //! `overlaysim check`: many seeds, safety after every event, liveness at the end.
 
-use crate::api::{Failure, default_jobs, load_scenario, run_scenario};
+use crate::api::{Failure, default_jobs, load_scenario, run_checked};
 use crate::config::{self, Scenario};
 use crate::library;
 use crate::output::write_atomic;
-use crate::runner;
 use crate::sweep;
 use std::path::{Path, PathBuf};
 
@@ -125,7 +124,7 @@ pub(super) fn check_command(args: CheckArgs) -> Result<(), Failure> {
                     knobs.apply(&mut scenario, stop);
                 }
                 scenario.check = Some(settings);
-                let result = run_scenario(&scenario, None, &mut runner::Quiet)?;
+                let result = run_checked(&scenario)?;
                 bar.finished(&format!("seed {seed}"), watch.seconds());
                 let outcome = result.check.unwrap_or_default();
                 Ok((seed, knobs, outcome))
@@ -154,7 +153,7 @@ pub(super) fn check_command(args: CheckArgs) -> Result<(), Failure> {
         println!("seed {seed}: {}{mix}", if passed { "ok" } else { "FAILED" });
         if let Some(violation) = &outcome.violation {
             violations += 1;
-            println!("  safety: {} at {:.6} s: {}", violation.property, violation.at.as_secs_f64(), violation.detail);
+            println!("  safety: {violation}");
         }
         if !outcome.converged() {
             unconverged += 1;
@@ -246,7 +245,7 @@ fn shrink_seed(
         out.display()
     );
     if let Some(violation) = &shrunk.replayed.violation {
-        println!("  replayed: {} at {:.6} s: {}", violation.property, violation.at.as_secs_f64(), violation.detail);
+        println!("  replayed: {violation}");
     }
     let mut replay = format!("overlaysim check {} --seeds {seed}", out.display());
     if args.converge_within != 30.0 {

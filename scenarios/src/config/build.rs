@@ -405,6 +405,7 @@ fn params_of(protocol: ProtocolName, table: toml::Table, path: &KeyPath) -> Resu
                 view_size: int_or(&path.key("view_size"), raw.view_size, d.view_size, 1, 1000)?,
                 sample_size: int_or(&path.key("sample_size"), raw.sample_size, d.sample_size, 1, 4)?,
                 randomized_timers: raw.randomized_timers.unwrap_or(d.randomized_timers),
+                canary_invent_version: raw.canary_invent_version.unwrap_or(d.canary_invent_version),
             }))
         }
         ProtocolName::Dks => {

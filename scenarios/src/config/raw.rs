@@ -145,6 +145,7 @@ pub(super) struct RawGossip {
     pub(super) view_size: Option<Int>,
     pub(super) sample_size: Option<Int>,
     pub(super) randomized_timers: Option<bool>,
+    pub(super) canary_invent_version: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

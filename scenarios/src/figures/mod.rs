@@ -39,6 +39,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("palta", include_str!("../../figures/palta.toml")),
     ("merge-time", include_str!("../../figures/merge-time.toml")),
     ("merge-partitions", include_str!("../../figures/merge-partitions.toml")),
+    ("gossip-rounds", include_str!("../../figures/gossip-rounds.toml")),
 ];
 
 /// The papers' points, read from their figures (see each file's header).
@@ -71,6 +72,7 @@ pub const REFERENCES: &[(&str, &str)] = &[
         "palta_2008_connections_messages.csv",
         include_str!("../../figures/reference/palta_2008_connections_messages.csv"),
     ),
+    ("gossip_log3.csv", include_str!("../../figures/reference/gossip_log3.csv")),
 ];
 
 /// What `overlaysim figures` was asked.

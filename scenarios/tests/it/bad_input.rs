@@ -73,6 +73,13 @@ const KEYS: &[KeyCase] = &[
     KeyCase { key: "protocol_params.palta.mesh_sync_every_s", values: &["-1"] },
     KeyCase { key: "protocol_params.dks.lock_lease_ms", values: &["0", "-1"] },
     KeyCase { key: "protocol_params.dks.omega", values: &["5"] },
+    KeyCase { key: "protocol_params.gossip.round_ms", values: &["0", "-1"] },
+    KeyCase { key: "protocol_params.gossip.view_size", values: &["0", "1001"] },
+    KeyCase { key: "protocol_params.gossip.sample_size", values: &["0", "5"] },
+    KeyCase { key: "protocol_params.gossip.randomized_timers", values: &["1"] },
+    KeyCase { key: "protocol_params.gossip.canary_invent_version", values: &["\"yes\""] },
+    KeyCase { key: "protocol_params.gossip.fanout", values: &["2"] },
+    KeyCase { key: "workload.updates_per_s", values: &["-1"] },
     KeyCase { key: "protocol_params.kademlia", values: &["{ k = 20 }"] },
     KeyCase { key: "protocol_params.relaxed_ring", values: &["3"] },
     KeyCase { key: "network.loss", values: &["-0.1", "1.1", "\"x\""] },
@@ -353,5 +360,5 @@ fn the_suite_does_not_shrink() {
     for table in tables {
         assert!(KEYS.iter().any(|k| k.key.starts_with(&format!("{table}."))), "[{table}] has no case");
     }
-    assert_eq!(cases.len(), 379);
+    assert_eq!(cases.len(), 399);
 }

@@ -8,6 +8,7 @@ mod cli;
 mod explore;
 mod figures;
 mod golden;
+mod gossip;
 mod layers;
 mod merge;
 mod outputs;

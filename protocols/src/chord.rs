@@ -531,6 +531,31 @@ impl Protocol for Chord {
         self.joined
     }
 
+    /// The successor list is never empty, at most r long, free of
+    /// duplicates, and holds this node only as `[me]` (alone); fingers never
+    /// name this node; the suspected list is bounded and free of
+    /// duplicates; every pointer and every suspected peer is under the
+    /// failure detector (a crashed successor or predecessor must be
+    /// noticed); a pending lookup has hops left.
+    fn check_invariants(&self, config: &ChordConfig, _space: IdSpace) {
+        let me = self.me;
+        let successors = &self.successors[..];
+        ring::assert_successor_list(me, successors, config.successor_list);
+        debug_assert!(self.fingers.iter().all(|p| p.node != me.node), "{me:?}: a finger names itself");
+        debug_assert!(self.suspected.len() <= SUSPECTED_CAPACITY, "{me:?}: suspected list over capacity");
+        debug_assert!(ring::distinct(self.suspected.iter().copied()), "{me:?}: a peer suspected twice");
+        let pointers = self.predecessor.iter().chain(successors).map(|p| p.node).chain(self.suspected.iter().copied());
+        for node in pointers.filter(|&n| n != me.node) {
+            debug_assert!(self.watched.contains(&node), "{me:?}: n{} is a pointer but not watched", node.0);
+        }
+        debug_assert!(ring::distinct(self.watched.iter().copied()), "{me:?}: a peer watched twice");
+        debug_assert!(
+            self.lookups.iter().all(|l| l.hops < config.max_lookup_hops && l.alternates.len() <= ALTERNATES),
+            "{me:?}: a pending lookup past its bounds"
+        );
+        debug_assert!(ring::distinct(self.lookups.iter().map(|l| l.query)), "{me:?}: two lookups share a query number");
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if !self.joined
             && let Some(contact) = self.contact

@@ -148,6 +148,23 @@ impl Protocol for Dks {
         self.ring.is_member()
     }
 
+    /// The relaxed ring's invariants; a lock is for one joiner, never this
+    /// peer, handing over a range that ends at the joiner; lookups are
+    /// parked only while a lock is held, and at most `PARKED_CAPACITY`.
+    fn check_invariants(&self, config: &DksConfig, space: IdSpace) {
+        self.ring.check_invariants(&config.ring, space);
+        let me = self.ring.ring_id();
+        if let Some(Lock { joiner, old_pred }) = self.lock {
+            debug_assert!(joiner.id != me, "{me}: holds a lock for itself");
+            debug_assert!(
+                old_pred.is_none_or(|p| p.node != joiner.node),
+                "{me}: a lock whose joiner is its old predecessor"
+            );
+        }
+        debug_assert!(self.lock.is_some() || self.parked.is_empty(), "{me}: lookups parked without a lock");
+        debug_assert!(self.parked.len() <= PARKED_CAPACITY, "{me}: parked lookups over capacity");
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.with_ring(ctx, |ring, inner| ring.on_start(inner));
     }

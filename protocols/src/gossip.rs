@@ -45,13 +45,14 @@
 //! A view never holds the node itself or a peer twice and is at most
 //! `view_size` long; the dormant list likewise, and no peer is in both; a
 //! version never goes down; a node has hops only with a version (asserted
-//! after every handler in test and `check` builds).
+//! after every handler in builds with debug assertions:
+//! [`Protocol::check_invariants`]).
 //!
 //! This is the template for a family that is not a ring: the runner's
 //! gossip family (`scenarios/src/gossip.rs`) drives it, and Astrolabe's
 //! zones replace the one value by rows of a zone tree.
 
-use sim_core::{Ctx, Draw, Message, NodeId, Peer, Protocol, SimTime};
+use sim_core::{Ctx, Draw, IdSpace, Message, NodeId, Peer, Protocol, SimTime};
 use smallvec::SmallVec;
 
 /// Parameters every node of a gossip run shares.
@@ -153,7 +154,7 @@ impl Gossip {
                 node.view.push(peer);
             }
         }
-        node.check_invariants(config);
+        node.assert_local_facts(config);
         node
     }
 
@@ -259,7 +260,7 @@ impl Gossip {
     }
 
     /// The local facts every handler leaves true.
-    fn check_invariants(&self, config: &GossipConfig) {
+    fn assert_local_facts(&self, config: &GossipConfig) {
         debug_assert!(self.view.len() <= config.view_size.max(1), "{:?}: view over {}", self.me, config.view_size);
         debug_assert!(self.view.iter().all(|p| p.node != self.me.node), "{:?}: its view holds itself", self.me);
         debug_assert!(
@@ -298,6 +299,10 @@ impl Protocol for Gossip {
         self.arm_round(ctx);
     }
 
+    fn check_invariants(&self, config: &GossipConfig, _space: IdSpace) {
+        self.assert_local_facts(config);
+    }
+
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: Self::Message) {
         match message {
             GossipMessage::Exchange { version, hops, sample } => {
@@ -315,7 +320,6 @@ impl Protocol for Gossip {
                 self.merge(ctx, &sample);
             }
         }
-        self.check_invariants(ctx.config);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: Self::Timer) {
@@ -329,7 +333,6 @@ impl Protocol for Gossip {
             self.awaiting = Some(peer);
         }
         self.arm_round(ctx);
-        self.check_invariants(ctx.config);
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Self::Request) {
@@ -340,7 +343,6 @@ impl Protocol for Gossip {
             }
             GossipRequest::Contact { peer } => self.merge(ctx, &[peer]),
         }
-        self.check_invariants(ctx.config);
     }
 }
 
@@ -348,7 +350,7 @@ impl Protocol for Gossip {
 mod tests {
     use super::*;
     use sim_core::rng::NodeRng;
-    use sim_core::{Effect, IdSpace, RingId};
+    use sim_core::{Effect, RingId};
 
     fn peer(n: u32) -> Peer {
         Peer::new(NodeId(n), RingId(u64::from(n) * 100))
@@ -423,7 +425,7 @@ mod tests {
         for round in 0..20u32 {
             let sample = Sample::from_slice(&[peer(1), peer(6 + round % 5), peer(2)]);
             handle(&mut node, &config, |n, ctx| n.merge(ctx, &sample));
-            node.check_invariants(&config);
+            node.assert_local_facts(&config);
         }
         assert!(node.view().iter().any(|p| p.node.0 >= 6), "new peers came in");
     }

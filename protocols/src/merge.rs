@@ -454,6 +454,19 @@ impl<P: Mergeable> Protocol for Merging<P> {
         self.ring.is_member()
     }
 
+    /// The ring's own invariants; the passive list holds no peer twice,
+    /// never this node, and at most `passive_capacity`; the remembered
+    /// `trymerge`s stay bounded.
+    fn check_invariants(&self, config: &Self::Config, space: IdSpace) {
+        self.ring.check_invariants(&config.ring, space);
+        let me = self.ring.ring_id();
+        let passive = || self.passive.iter().map(|p| p.peer.node);
+        debug_assert!(ring::distinct(passive()), "{me}: a passive peer twice");
+        debug_assert!(self.passive.iter().all(|p| p.peer.id != me), "{me}: itself on its passive list");
+        debug_assert!(self.passive.len() <= config.passive_capacity.max(1), "{me}: passive list over capacity");
+        debug_assert!(self.recent.len() <= RECENT_TRYMERGES, "{me}: too many trymerges remembered");
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.with_ring(ctx, |ring, inner| ring.on_start(inner));
         Self::arm_ping(ctx);

@@ -444,6 +444,37 @@ impl Protocol for Palta {
         }
     }
 
+    /// A ring peer keeps the relaxed ring's invariants; a mesh peer's
+    /// member list is sorted by identifier, holds no peer twice and holds
+    /// itself; the gone peers are never members of its list and come once;
+    /// its own watches are sorted and cover every gone peer; the ring
+    /// peer under a mesh peer keeps the shape of its successor list.
+    fn check_invariants(&self, config: &PaltaConfig, space: IdSpace) {
+        let me = self.ring.ring_id();
+        match &self.mode {
+            Mode::Ring => self.ring.check_invariants(&config.ring, space),
+            Mode::Asking => {}
+            Mode::Mesh { members } => {
+                debug_assert!(members.windows(2).all(|w| w[0].id < w[1].id), "{me}: members out of order or twice");
+                debug_assert!(members.iter().any(|p| p.id == me), "{me}: not in its own member list");
+                debug_assert!(
+                    self.gone.iter().all(|g| members.iter().all(|m| m.node != g.node)),
+                    "{me}: a gone peer is still a member"
+                );
+                let peer = members.iter().find(|p| p.id == me).copied();
+                if let Some(peer) = peer {
+                    crate::ring::assert_successor_list(peer, self.ring.successor_list(), config.ring.successor_list);
+                }
+            }
+        }
+        debug_assert!(crate::ring::distinct(self.gone.iter().map(|g| g.node)), "{me}: a peer gone twice");
+        debug_assert!(self.watched.windows(2).all(|w| w[0] < w[1]), "{me}: mesh watches out of order or twice");
+        debug_assert!(
+            self.gone.iter().all(|g| self.watched.binary_search(&g.node).is_ok()),
+            "{me}: a gone peer is not watched"
+        );
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if ctx.config.mesh_sync_every > SimTime::ZERO {
             let first = ctx.jittered(ctx.config.mesh_sync_every);

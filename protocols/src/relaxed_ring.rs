@@ -899,6 +899,37 @@ impl Protocol for RelaxedRing {
         self.joined()
     }
 
+    /// The successor list keeps its shape; the predlist holds no peer
+    /// twice and never this peer, closest behind first; the lists of
+    /// suspected, dropped and left peers and of awaited acknowledgements
+    /// hold no peer twice and stay bounded; every pointer (predecessor,
+    /// successors, predlist, fingers)
+    /// and every suspected peer is under the failure detector.
+    fn check_invariants(&self, config: &RelaxedRingConfig, space: IdSpace) {
+        let me = self.me;
+        ring::assert_successor_list(me, &self.successors, config.successor_list);
+        let preds = &self.pred_list;
+        debug_assert!(preds.iter().all(|p| p.node != me.node), "{me:?}: itself in its predlist");
+        debug_assert!(ring::distinct(preds.iter().map(|p| p.node)), "{me:?}: a predlist peer twice: {preds:?}");
+        debug_assert!(
+            preds.windows(2).all(|w| self.behind(space, w[0]) <= self.behind(space, w[1])),
+            "{me:?}: a predlist out of order: {preds:?}"
+        );
+        debug_assert!(ring::distinct(self.crashed.iter().map(|p| p.node)), "{me:?}: a peer suspected twice");
+        debug_assert!(ring::distinct(self.awaiting_ack.iter()), "{me:?}: an acknowledgement awaited twice");
+        debug_assert!(ring::distinct(self.dropped_preds.iter()), "{me:?}: a predlist peer dropped twice");
+        debug_assert!(ring::distinct(self.leaving.iter().map(|p| p.node)), "{me:?}: a successor left twice");
+        debug_assert!(
+            self.crashed.len() <= CRASHED_CAPACITY && self.leaving.len() <= CRASHED_CAPACITY,
+            "{me:?}: a bounded list over capacity"
+        );
+        let pointers = self.pred.iter().chain(self.successors.iter()).chain(preds.iter()).map(|p| p.node);
+        let watched = pointers.chain(self.fingers.iter().map(|p| p.node)).chain(self.crashed.iter().map(|p| p.node));
+        for node in watched.filter(|&n| n != me.node) {
+            debug_assert!(self.watched.contains(&node), "{me:?}: n{} is a pointer but not watched", node.0);
+        }
+    }
+
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.joined() {
             self.sync_watches(ctx);

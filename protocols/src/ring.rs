@@ -223,6 +223,24 @@ pub fn successor_list(
     if list.as_slice() == &current[..] { current.clone() } else { Arc::from(list.as_slice()) }
 }
 
+/// Whether no item comes twice (for the short lists of a node's state:
+/// quadratic), for the invariants a protocol asserts.
+pub fn distinct<T: PartialEq>(items: impl Iterator<Item = T> + Clone) -> bool {
+    items.clone().enumerate().all(|(i, a)| items.clone().skip(i + 1).all(|b| a != b))
+}
+
+/// The invariants every successor list keeps: never empty, at most `r`
+/// long, no peer twice, and the node itself only as the sole entry (alone).
+pub fn assert_successor_list(me: Peer, successors: &[Peer], r: usize) {
+    debug_assert!(!successors.is_empty(), "{me:?}: an empty successor list");
+    debug_assert!(successors.len() <= r.max(1), "{me:?}: a successor list over r = {r}: {successors:?}");
+    debug_assert!(distinct(successors.iter().map(|p| p.node)), "{me:?}: a successor twice: {successors:?}");
+    debug_assert!(
+        successors.len() == 1 || successors.iter().all(|p| p.node != me.node),
+        "{me:?}: itself in a successor list of others: {successors:?}"
+    );
+}
+
 /// Appends `item` to a list kept at most `capacity` (>= 1) long: a full
 /// list forgets its oldest entry first.
 pub fn push_bounded<A: smallvec::Array>(list: &mut SmallVec<A>, item: A::Item, capacity: usize) {

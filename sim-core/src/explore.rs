@@ -404,6 +404,9 @@ impl<P: Explorable> World<P> {
         let mut out = std::mem::take(&mut self.outbox);
         let mut ctx = Ctx::new(SimTime::ZERO, me, self.space, config, &mut rng, &mut out);
         handler(state, &mut ctx);
+        if cfg!(debug_assertions) {
+            state.check_invariants(config, self.space);
+        }
         for effect in out.drain(..) {
             self.perform(node, effect);
         }

@@ -74,6 +74,13 @@ pub trait Protocol: Sized + Debug {
     /// The node is about to leave gracefully; what it sends now still goes
     /// out, then the process stops.
     fn on_leave(&mut self, _ctx: &mut Ctx<'_, Self>) {}
+
+    /// Asserts (`debug_assert!`) the local facts the node's handlers rely
+    /// on: the engine calls it after every handler in builds that keep
+    /// debug assertions (tests, the `checked` profile), so that a broken
+    /// invariant trips where it breaks, not later in an oracle. A protocol
+    /// built around another asserts the inner one's too.
+    fn check_invariants(&self, _config: &Self::Config, _space: IdSpace) {}
 }
 
 /// One intention of a handler. `Watch` puts a peer under the failure

@@ -701,6 +701,9 @@ impl<P: Protocol> Simulation<P> {
         self.last_dispatched = Some(node);
         let mut ctx = Ctx::new(self.now, slot.peer, self.space, &self.protocol_config, &mut slot.rng, &mut self.outbox);
         handler(state, &mut ctx);
+        if cfg!(debug_assertions) {
+            state.check_invariants(&self.protocol_config, self.space);
+        }
         self.apply_effects(node);
     }
 

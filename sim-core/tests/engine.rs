@@ -78,6 +78,10 @@ impl Protocol for Toy {
             ToyRequest::Cancel(timer) => ctx.cancel_timer(timer),
         }
     }
+    /// A toy invariant: a node never counts more than two pongs.
+    fn check_invariants(&self, _config: &(), _space: IdSpace) {
+        debug_assert!(self.pongs <= 2, "more than two pongs");
+    }
 }
 
 fn config(seed: u64, detector: DetectorConfig) -> SimConfig {
@@ -198,4 +202,18 @@ fn poisson_churn_keeps_the_population_and_replays_exactly() {
     assert!((900..1100).contains(&crashes), "{crashes}");
     assert_eq!(run(3), (alive, joins, crashes, digest));
     assert_ne!(run(4).3, digest);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, should_panic(expected = "more than two pongs"))]
+fn the_engine_asks_a_node_for_its_invariants_after_every_handler() {
+    // With debug assertions (the test and checked builds) the third pong
+    // trips the toy's invariant in the handler that broke it; without them
+    // the run goes on.
+    let mut sim = ring(2, DetectorConfig::default());
+    for _ in 0..3 {
+        sim.request(NodeId(0), ToyRequest::Ping(NodeId(1)));
+    }
+    sim.run_until(SimTime::from_secs(1));
+    assert_eq!(sim.node(NodeId(0)).unwrap().pongs, 3);
 }

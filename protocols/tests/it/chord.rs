@@ -158,3 +158,18 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(run(11), run(11));
     assert_ne!(run(11).0, run(12).0);
 }
+
+/// Four peers in id order.
+fn four_peers() -> Vec<sim_core::Peer> {
+    (0..4u32).map(|i| sim_core::Peer::new(sim_core::NodeId(i), sim_core::RingId(u64::from(i) * 1000))).collect()
+}
+
+#[test]
+#[cfg_attr(debug_assertions, should_panic(expected = "a successor twice"))]
+fn a_successor_list_with_a_peer_twice_trips_the_local_invariant() {
+    use sim_core::Protocol;
+    let (ring, config, space) = (four_peers(), ChordConfig::default(), IdSpace::modulus(4000));
+    let mut node = Chord::ideal(&ring, 0, space, &config);
+    node.set_ring_pointers(ring[3], &[ring[1], ring[2], ring[1]]);
+    node.check_invariants(&config, space);
+}

@@ -237,3 +237,16 @@ fn a_false_suspicion_of_a_predecessor_can_break_consistency_until_retracted() {
     assert!(perfect(&sim));
     assert!(predecessors_correct(&sim));
 }
+
+#[test]
+#[cfg_attr(debug_assertions, should_panic(expected = "itself in a successor list of others"))]
+fn a_successor_list_through_itself_trips_the_local_invariant() {
+    use protocols::RingProtocol;
+    use protocols::relaxed_ring::{RelaxedRing, RelaxedRingConfig};
+    use sim_core::{IdSpace, NodeId, Peer, Protocol, RingId};
+    let ring: Vec<Peer> = (0..4u32).map(|i| Peer::new(NodeId(i), RingId(u64::from(i) * 1000))).collect();
+    let (config, space) = (RelaxedRingConfig::default(), IdSpace::modulus(4000));
+    let mut node = RelaxedRing::ideal(&ring, 0, space, &config);
+    node.set_ring_pointers(ring[3], &[ring[1], ring[0]]);
+    node.check_invariants(&config, space);
+}

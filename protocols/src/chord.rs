@@ -409,10 +409,16 @@ impl Chord {
             Purpose::Join => {
                 // SIGCOMM 2001 Fig. 6: the joiner only learns its successor;
                 // stabilization does the rest.
-                if let Some(successor) = result.filter(|s| s.node != self.me.node) {
+                // A successor it suspects by now is no successor: taken, it
+                // left the node joined and alone, a ring of its own (the
+                // local invariant below caught it in the chaos test). The
+                // next stabilize tick retries the join instead.
+                let usable = |s: &Peer| s.node != self.me.node && !self.is_suspected(s.node);
+                if let Some(successor) = result.filter(usable) {
                     self.joined = true;
                     self.set_successors(Some(successor), &[], ctx.config.successor_list);
                     self.sync_watches(ctx);
+                    debug_assert_eq!(self.successor_peer(), successor, "{:?}: joined without its successor", self.me);
                 }
                 // A failed join is retried by the next stabilize tick.
             }

@@ -180,6 +180,8 @@ impl Protocol for Dks {
                     && before.is_none_or(|b| b.node != joiner.node);
                 // A lone peer has no predecessor to wait for.
                 if adopted && before.is_some_and(|b| b.node != ctx.me.node) {
+                    // A join arrives here only while no lock is held: one joiner at a time.
+                    debug_assert!(self.lock.is_none(), "{:?}: a second lock, for {joiner:?}", ctx.me);
                     self.lock = Some(Lock { joiner, old_pred: before });
                     ctx.set_timer(ctx.config.lock_lease, DksTimer::LockLease);
                 }

@@ -698,6 +698,16 @@ impl RelaxedRing {
             ctx.send(p.node, RelaxedMessage::NewSucc { new_succ: self.me, successors: self.successors.clone() });
         }
         self.sync_watches(ctx);
+        // What the join established: predecessor, this peer and successor
+        // in ring order (PPL 2008 Alg. 2; the two are one peer in a ring of
+        // two), so the range it now claims, (pred, self], is one that
+        // `succ` gave up.
+        let (me, succ) = (self.me, self.succ());
+        debug_assert!(
+            self.pred.is_none_or(|p| succ.node == me.node || !ctx.space.in_open_open(p.id, me.id, succ.id)),
+            "{me:?}: after join_ok its predecessor {:?} lies between it and its successor {succ:?}",
+            self.pred
+        );
         Self::arm(ctx, RelaxedTimer::FixFingers, ctx.config.fix_fingers_every);
     }
 

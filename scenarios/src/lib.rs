@@ -21,3 +21,4 @@ pub mod rings;
 pub mod runner;
 pub mod shrink;
 pub mod sweep;
+pub mod verify;

@@ -353,6 +353,77 @@ fn run_files(dirs: &[PathBuf]) -> Result<Vec<(usize, u64, PathBuf)>> {
     Ok(files)
 }
 
+/// What `overlaysim sweep` is asked: the scenario (a file or a shipped
+/// name) with its fixed overrides, the varied keys, the seeds, an optional
+/// shard, where the runs go, how many run at once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRequest {
+    pub file: String,
+    pub overrides: Vec<String>,
+    pub vary: Vec<Vary>,
+    pub seeds: Vec<u64>,
+    /// `--shard i/n`: every n-th run from the i-th.
+    pub shard: Option<(usize, usize)>,
+    /// The folder; `runs/<name>/sweep-<definition hash>` when None.
+    pub out: Option<PathBuf>,
+    pub jobs: usize,
+    pub quiet: bool,
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepReport {
+    /// Each point's values of the varied keys.
+    pub points: Vec<Vec<(String, String)>>,
+    pub out: PathBuf,
+    /// Runs of this shard found done, and run now.
+    pub done_before: usize,
+    pub run_now: usize,
+    /// Rows in `results.csv`.
+    pub rows: usize,
+    /// The runs that failed, as messages.
+    pub failures: Vec<String>,
+}
+
+/// Runs a sweep: every point's scenario is loaded and validated first, the
+/// folder is claimed (refused when it holds another definition's runs),
+/// the runs not yet done are run in parallel, each written as it finishes,
+/// and `results.csv` is written from every finished run.
+pub fn run(request: &SweepRequest) -> Result<SweepReport, crate::api::Failure> {
+    use crate::api::{Failure, load_scenario};
+    check_distinct(&request.vary).map_err(Failure::input)?;
+    let points = points(&request.vary);
+    let mut scenarios = Vec::with_capacity(points.len());
+    for point in &points {
+        let mut overrides = request.overrides.clone();
+        overrides.extend(point.iter().map(|(k, v)| format!("{k}={v}")));
+        scenarios.push(load_scenario(&request.file, &overrides)?);
+    }
+    let definition = Definition::new(&request.file, &request.overrides, &request.vary, &points, &scenarios);
+    let out = request.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(&scenarios[0].name).join(format!("sweep-{}", definition.short_hash()))
+    });
+    prepare_folder(&out, &definition).map_err(Failure::input)?;
+    crate::output::ensure_dir(&out.join("runs")).map_err(Failure::other)?;
+    let jobs = jobs(points.len(), &request.seeds, request.shard);
+    let pending = pending(&jobs, &out, &definition).map_err(Failure::input)?;
+    let failures = crate::progress::run_all(
+        &pending,
+        request.jobs,
+        request.quiet,
+        |job| format!("point {} seed {}", job.point, job.seed),
+        |job| {
+            let mut scenario = scenarios[job.point].clone();
+            scenario.seed = job.seed;
+            run_job(&scenario, &points[job.point], job, &out)
+        },
+    )
+    .map_err(Failure::other)?;
+    let rows = write_results(&out, &definition).map_err(Failure::input)?;
+    let (done_before, run_now) = (jobs.len() - pending.len(), pending.len());
+    Ok(SweepReport { points, out, done_before, run_now, rows, failures })
+}
+
 /// Gathers every run file under each `dirs`'s `runs/` into one table,
 /// sorted by (point, seed), columns in first-seen order. Every file must
 /// be a run of `definition`.

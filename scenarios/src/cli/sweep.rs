@@ -1,6 +1,6 @@
 //! `overlaysim sweep` and `overlaysim merge`.
 
-use crate::api::{Failure, default_jobs, load_scenario};
+use crate::api::{Failure, default_jobs};
 use crate::sweep;
 use std::path::{Path, PathBuf};
 
@@ -53,59 +53,37 @@ pub(super) struct MergeArgs {
 pub(super) fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     let vary: Vec<sweep::Vary> =
         args.vary.iter().map(|v| sweep::Vary::parse(v)).collect::<Result<_, _>>().map_err(Failure::input)?;
-    sweep::check_distinct(&vary).map_err(Failure::input)?;
-    let seeds = sweep::parse_seeds(&args.seeds).map_err(Failure::input)?;
-    let shard = args.shard.as_deref().map(sweep::parse_shard).transpose().map_err(Failure::input)?;
-    let points = sweep::points(&vary);
-    let mut scenarios = Vec::with_capacity(points.len());
-    for point in &points {
-        let mut overrides = args.overrides.clone();
-        overrides.extend(point.iter().map(|(k, v)| format!("{k}={v}")));
-        scenarios.push(load_scenario(&args.file, &overrides)?);
-    }
-    let definition = sweep::Definition::new(&args.file, &args.overrides, &vary, &points, &scenarios);
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(&scenarios[0].name).join(format!("sweep-{}", definition.short_hash()))
-    });
-    sweep::prepare_folder(&out, &definition).map_err(Failure::input)?;
-    crate::output::ensure_dir(&out.join("runs")).map_err(Failure::other)?;
-    let jobs = sweep::jobs(points.len(), &seeds, shard);
-    let pending = sweep::pending(&jobs, &out, &definition).map_err(Failure::input)?;
-    let threads = default_jobs(args.jobs);
-    let failures = crate::progress::run_all(
-        &pending,
-        threads,
-        args.quiet,
-        |job| format!("point {} seed {}", job.point, job.seed),
-        |job| {
-            let mut scenario = scenarios[job.point].clone();
-            scenario.seed = job.seed;
-            sweep::run_job(&scenario, &points[job.point], job, &out)
-        },
-    )
-    .map_err(Failure::other)?;
-    let rows = sweep::write_results(&out, &definition).map_err(Failure::input)?;
+    let request = sweep::SweepRequest {
+        file: args.file.clone(),
+        overrides: args.overrides.clone(),
+        vary,
+        seeds: sweep::parse_seeds(&args.seeds).map_err(Failure::input)?,
+        shard: args.shard.as_deref().map(sweep::parse_shard).transpose().map_err(Failure::input)?,
+        out: args.out.clone(),
+        jobs: default_jobs(args.jobs),
+        quiet: args.quiet,
+    };
+    let report = sweep::run(&request)?;
     if !args.quiet {
         println!(
-            "{} points x {} seeds: {} runs done before, {} run now; {rows} rows in {}",
-            points.len(),
-            seeds.len(),
-            jobs.len() - pending.len(),
-            pending.len(),
-            out.join("results.csv").display()
+            "{} points x {} seeds: {} runs done before, {} run now; {} rows in {}",
+            report.points.len(),
+            request.seeds.len(),
+            report.done_before,
+            report.run_now,
+            report.rows,
+            report.out.join("results.csv").display()
         );
     }
-    if let Some(first) = failures.first() {
-        return Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", failures.len())));
+    if let Some(first) = report.failures.first() {
+        return Err(Failure::other(anyhow::anyhow!("{} runs failed; first: {first}", report.failures.len())));
     }
     match args.require_merge_within {
-        Some(bound_s) => require_merge(&args, &points, &out, bound_s),
+        Some(bound_s) => require_merge(&args, &report.points, &report.out, bound_s),
         None => Ok(()),
     }
 }
 
-/// `sweep --require-merge-within`: every row of results.csv merged within
-/// the bound and ended on one perfect ring with no inconsistent key.
 fn require_merge(args: &SweepArgs, points: &[Vec<(String, String)>], out: &Path, bound_s: f64) -> Result<(), Failure> {
     let results = crate::output::read_csv(&out.join("results.csv")).map_err(Failure::other)?;
     let column = |name: &str| results.header.iter().position(|h| h == name);

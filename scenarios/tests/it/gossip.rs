@@ -102,3 +102,38 @@ fn ring_settings_are_refused_for_gossip_and_updates_for_rings() {
     refused(&output, &["kick.toml:8:1: events[0].kind", "`stop_stabilization` is a ring event"]);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written");
 }
+
+#[test]
+fn the_library_sweeps_and_checks_without_the_command_line() {
+    use scenarios::api::load_scenario;
+    use scenarios::sweep::{SweepRequest, Vary, run};
+    use scenarios::verify::{CheckRequest, check_seeds};
+    let dir = tempfile::tempdir().unwrap();
+    let request = SweepRequest {
+        file: "gossip-flat".into(),
+        overrides: vec!["nodes.initial=40".into(), "duration_s=20".into()],
+        vary: vec![Vary::parse("protocol_params.gossip.round_ms=500,1000").unwrap()],
+        seeds: vec![1, 2],
+        shard: None,
+        out: Some(dir.path().join("sweep")),
+        jobs: 2,
+        quiet: true,
+    };
+    let report = run(&request).unwrap_or_else(|f| panic!("{}", f.message));
+    assert_eq!((report.points.len(), report.run_now, report.rows), (2, 4, 4));
+    assert!(report.failures.is_empty());
+    let again = run(&request).unwrap_or_else(|f| panic!("{}", f.message));
+    assert_eq!((again.done_before, again.run_now), (4, 0), "a finished sweep resumes to nothing");
+    let base = load_scenario("check-gossip", &[]).unwrap_or_else(|f| panic!("{}", f.message));
+    let request = CheckRequest {
+        seeds: (1..=6).collect(),
+        swarm: true,
+        swarm_without: vec![],
+        converge_within_s: 30.0,
+        jobs: 2,
+        quiet: true,
+    };
+    let checks = check_seeds("check-gossip", &base, &request).unwrap_or_else(|f| panic!("{}", f.message));
+    assert_eq!(checks.iter().map(|c| c.seed).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    assert!(checks.iter().all(|c| c.outcome.passed() && c.knobs.is_some() && c.outcome.events > 0));
+}

@@ -157,12 +157,15 @@ fn only_main_uses_the_command_line_module() {
 fn the_runner_and_check_know_no_family_and_the_families_know_no_other() {
     let edges = graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let families = ["rings", "gossip"];
-    for module in ["runner", "check", "config", "sweep", "figures", "provenance", "output"] {
+    for module in ["runner", "check", "config", "sweep", "verify", "figures", "provenance", "output"] {
         for family in families {
             assert!(!edges[module].contains(family), "{module} imports the {family} family");
         }
     }
     assert!(!edges["rings"].contains("gossip") && !edges["gossip"].contains("rings"), "the families import each other");
+    for family in families {
+        assert!(!edges[family].contains("api"), "{family} imports the front door above it");
+    }
     // The seam is used: each family builds on the runner and the checks.
     for family in families {
         assert!(edges[family].contains("runner") && edges[family].contains("check"), "{family}: {:?}", edges[family]);

@@ -89,6 +89,11 @@ pub struct ChordConfig {
     /// `stabilize`, which takes its predecessor, the closest notifier so far
     /// (SIGCOMM Fig. 7 as written; the PPL 2008 Chord baseline).
     pub alone_adopts_notifier: bool,
+    /// A joiner copies the successor list that came with its join's answer
+    /// (ToN 2003 §IV-E). False: it learns its successor alone and the
+    /// rest from its first stabilize (SIGCOMM 2001 Fig. 6, the PPL 2008
+    /// baseline).
+    pub join_copies_successor_list: bool,
 }
 
 impl Default for ChordConfig {
@@ -104,6 +109,7 @@ impl Default for ChordConfig {
             randomized_timers: true,
             maintenance_enabled: true,
             alone_adopts_notifier: true,
+            join_copies_successor_list: true,
         }
     }
 }
@@ -118,15 +124,37 @@ pub enum ChordTimer {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ChordMessage {
-    FindSuccessor { query: u32, key: RingId },
-    NextHop { query: u32, next: Peer, successors: Arc<[Peer]> },
-    Found { query: u32, successor: Peer },
+    FindSuccessor {
+        query: u32,
+        key: RingId,
+    },
+    NextHop {
+        query: u32,
+        next: Peer,
+        successors: Arc<[Peer]>,
+    },
+    /// The answer, with the answering node's successor list (which starts
+    /// at `successor`): a joiner copies it (ToN 2003 §IV-E).
+    Found {
+        query: u32,
+        successor: Peer,
+        successors: Arc<[Peer]>,
+    },
     GetPredecessor,
-    Predecessor { predecessor: Option<Peer>, successors: Arc<[Peer]> },
-    Notify { candidate: Peer },
+    Predecessor {
+        predecessor: Option<Peer>,
+        successors: Arc<[Peer]>,
+    },
+    Notify {
+        candidate: Peer,
+    },
     Ping,
     Pong,
-    Leaving { leaving: Peer, predecessor: Option<Peer>, successors: Arc<[Peer]> },
+    Leaving {
+        leaving: Peer,
+        predecessor: Option<Peer>,
+        successors: Arc<[Peer]>,
+    },
 }
 
 impl Message for ChordMessage {
@@ -344,7 +372,10 @@ impl Chord {
                 return;
             }
             match self.route(space, lookup.key, use_fingers) {
-                Route::Found(successor) => return self.finish(ctx, index, Some(successor)),
+                Route::Found(successor) => {
+                    let list = self.successors.clone();
+                    return self.finish(ctx, index, Some(successor), &list);
+                }
                 Route::Next(next) => {
                     let (me, successors) = (self.me, self.successors.clone());
                     let lookup = &mut self.lookups[index];
@@ -354,7 +385,7 @@ impl Chord {
             }
         }
         if let Some(index) = self.lookup_index(query) {
-            self.finish(ctx, index, None);
+            self.finish(ctx, index, None, &[]);
         }
     }
 
@@ -368,10 +399,10 @@ impl Chord {
         let lookup = &mut self.lookups[index];
         lookup.hops += 1;
         match answer {
-            Route::Found(successor) => self.finish(ctx, index, Some(successor)),
+            Route::Found(successor) => self.finish(ctx, index, Some(successor), offered),
             Route::Next(next) => {
                 if lookup.hops >= ctx.config.max_lookup_hops {
-                    return self.finish(ctx, index, None);
+                    return self.finish(ctx, index, None, &[]);
                 }
                 let responder = lookup.asking.id;
                 lookup.asking = next;
@@ -389,13 +420,15 @@ impl Chord {
         lookup.timeouts += 1;
         lookup.alternates.retain(|p| p.node != dead);
         if lookup.alternates.is_empty() || lookup.timeouts + lookup.hops >= ctx.config.max_lookup_hops {
-            return self.finish(ctx, index, None);
+            return self.finish(ctx, index, None, &[]);
         }
         lookup.asking = lookup.alternates.remove(0);
         self.ask(ctx, query);
     }
 
-    fn finish(&mut self, ctx: &mut Ctx<'_, Self>, index: usize, result: Option<Peer>) {
+    /// Ends a lookup with `result`; `list` is the answering node's
+    /// successor list, which a join copies.
+    fn finish(&mut self, ctx: &mut Ctx<'_, Self>, index: usize, result: Option<Peer>, list: &[Peer]) {
         let lookup = self.lookups.swap_remove(index);
         match lookup.purpose {
             Purpose::Client { tag } => ctx.report(ChordReport::Lookup(LookupOutcome {
@@ -416,7 +449,14 @@ impl Chord {
                 let usable = |s: &Peer| s.node != self.me.node && !self.is_suspected(s.node);
                 if let Some(successor) = result.filter(usable) {
                     self.joined = true;
-                    self.set_successors(Some(successor), &[], ctx.config.successor_list);
+                    // ToN 2003 §IV-E: the joiner copies its successor's list
+                    // (the answering node's list runs from the successor on).
+                    // With the successor alone, a crash of that one peer
+                    // before the first stabilize left the joiner alone, a
+                    // ring of its own: 2-hour churn runs ended with up to 7.
+                    let copied = list.iter().copied().skip_while(|p| p.node != successor.node).skip(1);
+                    let rest: SmallVec<[Peer; 16]> = copied.filter(|_| ctx.config.join_copies_successor_list).collect();
+                    self.set_successors(Some(successor), &rest, ctx.config.successor_list);
                     self.sync_watches(ctx);
                     debug_assert_eq!(self.successor_peer(), successor, "{:?}: joined without its successor", self.me);
                 }
@@ -578,7 +618,9 @@ impl Protocol for Chord {
         match message {
             ChordMessage::FindSuccessor { query, key } => {
                 let reply = match self.route(ctx.space, key, ctx.config.fingers) {
-                    Route::Found(successor) => ChordMessage::Found { query, successor },
+                    Route::Found(successor) => {
+                        ChordMessage::Found { query, successor, successors: self.successors.clone() }
+                    }
                     Route::Next(next) => ChordMessage::NextHop { query, next, successors: self.successors.clone() },
                 };
                 ctx.send(from, reply);
@@ -586,8 +628,8 @@ impl Protocol for Chord {
             ChordMessage::NextHop { query, next, successors } => {
                 self.on_lookup_answer(ctx, from, query, Route::Next(next), &successors)
             }
-            ChordMessage::Found { query, successor } => {
-                self.on_lookup_answer(ctx, from, query, Route::Found(successor), &[])
+            ChordMessage::Found { query, successor, successors } => {
+                self.on_lookup_answer(ctx, from, query, Route::Found(successor), &successors)
             }
             ChordMessage::GetPredecessor => {
                 let reply =

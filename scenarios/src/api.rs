@@ -151,6 +151,7 @@ fn run_protocol(
                 randomized_timers: params.randomized_timers,
                 maintenance_enabled: true,
                 alone_adopts_notifier: params.alone_adopts_notifier,
+                join_copies_successor_list: params.join_copies_successor_list,
             };
             Ok(run_mergeable::<Chord>(scenario, config, trace, progress))
         }

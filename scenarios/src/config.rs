@@ -410,6 +410,10 @@ pub struct ChordParams {
     /// its own next stabilize, which takes its predecessor (SIGCOMM 2001
     /// Fig. 7 as written) [true].
     pub alone_adopts_notifier: bool,
+    /// `join_copies_successor_list`: a joiner copies the successor list
+    /// that comes with its join's answer (ToN 2003 §IV-E); false: it learns
+    /// the rest from its first stabilize (SIGCOMM 2001 Fig. 6) [true].
+    pub join_copies_successor_list: bool,
 }
 
 /// The relaxed ring's `[protocol_params]`; a period of 0 means never.
@@ -472,6 +476,7 @@ impl Default for ChordParams {
             randomized_timers: true,
             stabilize_every_joins: 0,
             alone_adopts_notifier: true,
+            join_copies_successor_list: true,
         }
     }
 }

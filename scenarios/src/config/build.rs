@@ -445,6 +445,7 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
             1_000_000,
         )?,
         alone_adopts_notifier: raw.alone_adopts_notifier.unwrap_or(d.alone_adopts_notifier),
+        join_copies_successor_list: raw.join_copies_successor_list.unwrap_or(d.join_copies_successor_list),
     })
 }
 

@@ -130,6 +130,7 @@ pub(super) struct RawChord {
     pub(super) randomized_timers: Option<bool>,
     pub(super) stabilize_every_joins: Option<Int>,
     pub(super) alone_adopts_notifier: Option<bool>,
+    pub(super) join_copies_successor_list: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

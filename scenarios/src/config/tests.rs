@@ -191,6 +191,7 @@ fn a_full_file_reads_every_key() {
             randomized_timers: false,
             stabilize_every_joins: 0,
             alone_adopts_notifier: false,
+            join_copies_successor_list: true,
         })
     );
     assert_eq!(s.network.latency, Latency::Exponential { mean_ms: 40.0, min_ms: 5.0 });

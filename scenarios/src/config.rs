@@ -572,6 +572,17 @@ pub struct WorkloadSpec {
     /// `updates_per_s`: updates published per second, each at a random
     /// node (gossip only), >= 0 [0].
     pub updates_per_s: f64,
+    /// `keys`: a key store of this many keys, each held by its successor
+    /// and handed on to the new successor while its holder lives, lost
+    /// when its holder crashes (no replication, as in SIGCOMM 2001 Fig.
+    /// 11); lookups then ask for these keys. 0 = no store, every lookup
+    /// a fresh random key (rings only), 0..=10000000 [0].
+    pub keys: u32,
+    /// `start_when_stable`: the workload starts at the first sample at or
+    /// after `start_s` at which the run has settled (rings: one perfect
+    /// ring, every successor pointer right, no inconsistent key; gossip:
+    /// every live node holding the same version) [false].
+    pub start_when_stable: bool,
     /// `start_s`: when the workload starts, >= 0 [0].
     pub start_s: f64,
 }

@@ -270,6 +270,7 @@ pub fn run<F: Family>(
             if let Some(monitor) = &mut checks.monitor {
                 monitor.on_sample(&world.sim, settled);
             }
+            schedule.on_settled(at, settled, &mut world.streams.workload);
             schedule.last_sample = at;
             if what == Step::Sample {
                 schedule.advance_sample(at);
@@ -429,6 +430,9 @@ struct Schedule {
     sample_every: SimTime,
     workload_rate: f64,
     next_workload: Option<SimTime>,
+    /// `workload.start_when_stable`: the workload waits for the first
+    /// sample at or after this instant at which the run has settled.
+    waiting_for_stable: Option<SimTime>,
     next_sample: SimTime,
     last_sample: SimTime,
     next_action: usize,
@@ -444,6 +448,7 @@ impl Schedule {
             sample_every: scenario.sample_every(),
             workload_rate,
             next_workload: None,
+            waiting_for_stable: None,
             next_sample: scenario.sample_every().min(duration),
             last_sample: SimTime::ZERO,
             next_action: 0,
@@ -451,9 +456,25 @@ impl Schedule {
         };
         if schedule.workload_rate > 0.0 {
             let start = SimTime::from_secs_f64(start_s);
-            schedule.next_workload = Some(start + schedule.workload_gap(workload_rng));
+            if scenario.workload.start_when_stable {
+                schedule.waiting_for_stable = Some(start);
+            } else {
+                schedule.next_workload = Some(start + schedule.workload_gap(workload_rng));
+            }
         }
         schedule
+    }
+
+    /// A sample at `at` found the run `settled`: a workload waiting for a
+    /// stable network starts now.
+    fn on_settled(&mut self, at: SimTime, settled: bool, workload_rng: &mut Stream) {
+        if let Some(start) = self.waiting_for_stable
+            && settled
+            && at >= start
+        {
+            self.waiting_for_stable = None;
+            self.next_workload = Some(at + self.workload_gap(workload_rng));
+        }
     }
 
     /// The gap to the next event of the Poisson workload.

@@ -41,6 +41,8 @@ pub enum Purpose {
     LookupOrigins = 11,
     /// The fault mix `overlaysim check --swarm` draws for a seed.
     Swarm = 12,
+    /// The stored keys of a ring run's key store.
+    StoredKeys = 13,
 }
 
 /// A source of uniform 64-bit words with deterministic samplers on top.

@@ -116,6 +116,8 @@ pub(super) fn scenario(table: toml::Table) -> Result<Scenario> {
     let workload = WorkloadSpec {
         lookups_per_s: opt(raw_workload.lookups_per_s, 0.0, |v| rate(&path.key("lookups_per_s"), v))?,
         updates_per_s: opt(raw_workload.updates_per_s, 0.0, |v| rate(&path.key("updates_per_s"), v))?,
+        keys: int_or(&path.key("keys"), raw_workload.keys, 0, 0, 10_000_000)?,
+        start_when_stable: raw_workload.start_when_stable.unwrap_or(false),
         start_s: opt(raw_workload.start_s, 0.0, |v| non_negative(&path.key("start_s"), v))?,
     };
 
@@ -214,6 +216,7 @@ fn family_rules(scenario: &Scenario) -> Result<()> {
         (nodes.key("rings"), scenario.nodes.rings != 1),
         (KeyPath::root().key("merge"), scenario.merge.is_some()),
         (workload.key("lookups_per_s"), scenario.workload.lookups_per_s > 0.0),
+        (workload.key("keys"), scenario.workload.keys > 0),
         (KeyPath::root().key("output").key("snapshot_at_s"), scenario.output.snapshot_at_s.is_some()),
     ];
     if let Some((path, _)) = defaults.into_iter().find(|(_, set)| *set) {

@@ -259,6 +259,8 @@ pub(super) struct RawShapeScale {
 pub(super) struct RawWorkload {
     pub(super) lookups_per_s: Option<f64>,
     pub(super) updates_per_s: Option<f64>,
+    pub(super) keys: Option<Int>,
+    pub(super) start_when_stable: Option<bool>,
     pub(super) start_s: Option<f64>,
 }
 

@@ -214,7 +214,10 @@ fn a_full_file_reads_every_key() {
             session_leave_fraction: 0.3,
         }
     );
-    assert_eq!(s.workload, WorkloadSpec { lookups_per_s: 10.0, updates_per_s: 0.0, start_s: 5.0 });
+    assert_eq!(
+        s.workload,
+        WorkloadSpec { lookups_per_s: 10.0, updates_per_s: 0.0, keys: 0, start_when_stable: false, start_s: 5.0 }
+    );
     assert!(s.output.trace);
     let actions: Vec<(f64, EventAction)> = s.events.iter().map(|e| (e.at_s, e.action.clone())).collect();
     assert_eq!(

@@ -33,6 +33,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("chord-path-length", include_str!("../../figures/chord-path-length.toml")),
     ("chord-path-pdf", include_str!("../../figures/chord-path-pdf.toml")),
     ("chord-failures", include_str!("../../figures/chord-failures.toml")),
+    ("chord-lost-keys", include_str!("../../figures/chord-lost-keys.toml")),
     ("chord-churn", include_str!("../../figures/chord-churn.toml")),
     ("ppl-branches", include_str!("../../figures/ppl-branches.toml")),
     ("ppl-chord", include_str!("../../figures/ppl-chord.toml")),
@@ -73,6 +74,7 @@ pub const REFERENCES: &[(&str, &str)] = &[
         include_str!("../../figures/reference/palta_2008_connections_messages.csv"),
     ),
     ("gossip_log3.csv", include_str!("../../figures/reference/gossip_log3.csv")),
+    ("chord_sigcomm2001_fig11_fig12.csv", include_str!("../../figures/reference/chord_sigcomm2001_fig11_fig12.csv")),
 ];
 
 /// What `overlaysim figures` was asked.

@@ -3,6 +3,7 @@
 //! merge clock from a heal or kick to one perfect ring, and the one row of
 //! `summary.csv`.
 
+use super::keys::KeyStore;
 use super::oracle;
 use crate::config::{EventAction, Scenario};
 use crate::runner::{Table, format_secs};
@@ -21,6 +22,11 @@ pub(super) struct LookupTotals {
     hops: u64,
     timeouts: u64,
     latency_us: u64,
+    /// Lookups for a stored key whose holder crashed.
+    lost_key: u64,
+    /// Answered lookups for a key not lost that named another node than
+    /// the key's true successor.
+    wrong_node: u64,
 }
 
 /// From the last heal (or kick) to the first sample with one perfect ring
@@ -91,6 +97,8 @@ pub(super) struct Measures {
     /// Heals, and heals followed by one perfect ring before the next cut.
     heals: u64,
     heals_merged: u64,
+    /// The key store, when the workload has one.
+    pub(super) keys: Option<KeyStore>,
 }
 
 impl Measures {
@@ -112,6 +120,7 @@ impl Measures {
             merge: None,
             heals: 0,
             heals_merged: 0,
+            keys: None,
         }
     }
 
@@ -141,6 +150,8 @@ impl Measures {
         for outcome in self.reports.drain(..) {
             totals.lookups += 1;
             totals.timeouts += outcome.timeouts as u64;
+            let lost = self.keys.as_mut().is_some_and(|store| store.is_lost(sim, outcome.key));
+            totals.lost_key += u64::from(lost);
             match outcome.result {
                 None => totals.failed += 1,
                 Some(result) => {
@@ -150,6 +161,7 @@ impl Measures {
                     *self.hops_histogram.entry(outcome.hops).or_default() += 1;
                     if oracle::true_successor(sim, outcome.key) != Some(result.node) {
                         totals.wrong += 1;
+                        totals.wrong_node += u64::from(!lost);
                     }
                 }
             }
@@ -173,6 +185,9 @@ impl Measures {
     /// One oracle sample: a time-series row and the merge clock. Returns
     /// whether the ring is settled: one perfect ring, no inconsistent key.
     pub(super) fn sample<P: RingProtocol>(&mut self, sim: &Simulation<P>, at: SimTime) -> bool {
+        if let Some(store) = &mut self.keys {
+            store.hand_over(sim);
+        }
         let consistency = oracle::key_consistency(sim);
         let perfect = oracle::is_perfect_ring(sim);
         let messages: u64 = sim.message_counts().iter().sum();
@@ -306,6 +321,13 @@ impl Measures {
         });
         summary_row.push(self.heals.to_string());
         summary_row.push(self.heals_merged.to_string());
+        let (stored, lost) = self.keys.as_ref().map_or((0, 0), KeyStore::counts);
+        summary_row.extend([
+            self.totals.lost_key.to_string(),
+            self.totals.wrong_node.to_string(),
+            stored.to_string(),
+            lost.to_string(),
+        ]);
         for (kind, count) in kinds.iter().zip(sim.message_counts()) {
             summary_header.push(format!("messages_{kind}"));
             summary_row.push(count.to_string());
@@ -365,4 +387,8 @@ const SUMMARY_COLUMNS: &[&str] = &[
     "unification_messages",
     "heals",
     "heals_merged",
+    "lookups_lost_key",
+    "lookups_wrong_node",
+    "keys_stored",
+    "keys_lost",
 ];

@@ -13,6 +13,7 @@
 
 mod bootstrap;
 pub mod invariants;
+mod keys;
 mod measures;
 pub mod oracle;
 pub mod snapshot;
@@ -101,6 +102,9 @@ impl<P: RingProtocol> Family for Rings<P> {
                 world.actions.extend(schedule.into_iter().map(|at| (at, Action::BootstrapJoin)));
             }
         }
+        if scenario.workload.keys > 0 {
+            self.measures.keys = Some(keys::KeyStore::new(&world.sim, scenario.workload.keys, scenario.seed));
+        }
     }
 
     fn bootstrap_join(&mut self, world: &mut World<P>, scenario: &Scenario, at: SimTime, next_join: Option<SimTime>) {
@@ -135,7 +139,10 @@ impl<P: RingProtocol> Family for Rings<P> {
     fn workload_event(&mut self, world: &mut World<P>, _at: SimTime) {
         use sim_core::rng::Draw;
         let sim = &mut world.sim;
-        let key = sim.space().from_uniform(world.streams.workload.next_word());
+        let key = match &self.measures.keys {
+            Some(store) => store.pick(&mut world.streams.workload),
+            None => sim.space().from_uniform(world.streams.workload.next_word()),
+        };
         let first = sim.random_alive(&mut world.streams.origin, |p| p.is_member());
         let second = sim.random_alive(&mut world.streams.origin, |p| p.is_member());
         if let (Some(a), Some(b)) = (first, second) {

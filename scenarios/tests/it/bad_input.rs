@@ -111,7 +111,9 @@ const KEYS: &[KeyCase] = &[
     KeyCase { key: "churn.rate", values: &["1"] },
     KeyCase { key: "workload.lookups_per_s", values: &["-1", "1e9"] },
     KeyCase { key: "workload.start_s", values: &["-1"] },
-    KeyCase { key: "workload.keys", values: &["1"] },
+    KeyCase { key: "workload.keys", values: &["-1", "10000001", "\"x\""] },
+    KeyCase { key: "workload.start_when_stable", values: &["1"] },
+    KeyCase { key: "workload.lookup_rate", values: &["1"] },
     KeyCase { key: "output.trace", values: &["1"] },
     KeyCase { key: "output.snapshot_at_s", values: &["-1", "1e6"] },
     KeyCase { key: "output.format", values: &["\"json\""] },
@@ -361,5 +363,5 @@ fn the_suite_does_not_shrink() {
     for table in tables {
         assert!(KEYS.iter().any(|k| k.key.starts_with(&format!("{table}."))), "[{table}] has no case");
     }
-    assert_eq!(cases.len(), 401);
+    assert_eq!(cases.len(), 409);
 }

@@ -137,3 +137,40 @@ fn the_ring_stays_one_ring_through_two_hours_of_churn() {
     let fragile = two_hours_of_churn(1, 0.1, false);
     assert!(rings_at_end(&fragile) > 1.0, "without the copied list seed 1 fragments");
 }
+
+#[test]
+fn lookups_for_keys_whose_holder_failed_are_counted_apart_fig_11() {
+    // Reference: SIGCOMM 2001, Fig. 11 — with keys stored at their
+    // successor and no replication, after a fraction p of the nodes fail and
+    // the network stabilizes, the failed lookups are the lookups for keys
+    // the failed nodes held: 0.201 at p = 0.2.
+    let result = run_builtin(
+        "chord-failures",
+        &[
+            "nodes.initial=1000",
+            "workload.keys=20000",
+            "workload.start_when_stable=true",
+            "workload.lookups_per_s=100",
+            "duration_s=30",
+            "events[0].fraction=0.2",
+        ],
+    );
+    let lost_keys = number(&result, "keys_lost") / number(&result, "keys_stored");
+    assert!((0.16..0.24).contains(&lost_keys), "{lost_keys} of the keys lost");
+    let lost_lookups = number(&result, "lookups_lost_key") / number(&result, "lookups");
+    assert!((lost_lookups - lost_keys).abs() < 0.03, "lookups {lost_lookups}, keys {lost_keys}");
+    assert!((lost_lookups - 0.201).abs() / 0.201 < 0.2, "{lost_lookups} against the paper's 0.201");
+    // Once stable, every lookup is answered by the key's true successor.
+    assert_eq!(number(&result, "lookups_wrong_node"), 0.0);
+    assert_eq!(number(&result, "lookups_failed"), 0.0);
+    // The workload waited for the ring to be whole: the crash at 10 s is
+    // noticed 5 s later (the detection delay), and no lookup came before.
+    let times = result.timeseries.column_f64("time_s");
+    let lookups = result.timeseries.column_f64("lookups");
+    let first = times.iter().zip(&lookups).find(|(_, n)| **n > 0.0).map(|(t, _)| *t).unwrap();
+    assert!(first > 15.0, "lookups began at {first} s, before the ring was repaired");
+    // Without a key store the same run counts no lost key.
+    let plain =
+        run_builtin("chord-failures", &["nodes.initial=300", "duration_s=20", "protocol_params.successor_list=16"]);
+    assert_eq!((number(&plain, "keys_stored"), number(&plain, "lookups_lost_key")), (0.0, 0.0));
+}

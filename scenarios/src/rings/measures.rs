@@ -27,6 +27,13 @@ pub(super) struct LookupTotals {
     /// Answered lookups for a key not lost that named another node than
     /// the key's true successor.
     wrong_node: u64,
+    /// Lookups that waited out at least one timeout.
+    with_timeout: u64,
+    /// Lookups with no answer, a timeout, or a wrong node: SIGCOMM 2001
+    /// Fig. 12's failed lookups.
+    unsuccessful: u64,
+    /// Lookups by timeouts waited out: 1, 2, 3 or more.
+    timeouts_histogram: [u64; 3],
 }
 
 /// From the last heal (or kick) to the first sample with one perfect ring
@@ -152,6 +159,12 @@ impl Measures {
             totals.timeouts += outcome.timeouts as u64;
             let lost = self.keys.as_mut().is_some_and(|store| store.is_lost(sim, outcome.key));
             totals.lost_key += u64::from(lost);
+            totals.with_timeout += u64::from(outcome.timeouts > 0);
+            if outcome.timeouts > 0 {
+                totals.timeouts_histogram[(outcome.timeouts.min(3) - 1) as usize] += 1;
+            }
+            let wrong = outcome.result.is_some_and(|r| oracle::true_successor(sim, outcome.key) != Some(r.node));
+            totals.unsuccessful += u64::from(outcome.result.is_none() || outcome.timeouts > 0 || wrong);
             match outcome.result {
                 None => totals.failed += 1,
                 Some(result) => {
@@ -327,7 +340,10 @@ impl Measures {
             self.totals.wrong_node.to_string(),
             stored.to_string(),
             lost.to_string(),
+            self.totals.with_timeout.to_string(),
+            self.totals.unsuccessful.to_string(),
         ]);
+        summary_row.extend(self.totals.timeouts_histogram.iter().map(u64::to_string));
         for (kind, count) in kinds.iter().zip(sim.message_counts()) {
             summary_header.push(format!("messages_{kind}"));
             summary_row.push(count.to_string());
@@ -391,4 +407,9 @@ const SUMMARY_COLUMNS: &[&str] = &[
     "lookups_wrong_node",
     "keys_stored",
     "keys_lost",
+    "lookups_with_timeout",
+    "lookups_unsuccessful",
+    "lookups_timeouts_1",
+    "lookups_timeouts_2",
+    "lookups_timeouts_3_or_more",
 ];

@@ -174,3 +174,28 @@ fn lookups_for_keys_whose_holder_failed_are_counted_apart_fig_11() {
         run_builtin("chord-failures", &["nodes.initial=300", "duration_s=20", "protocol_params.successor_list=16"]);
     assert_eq!((number(&plain, "keys_stored"), number(&plain, "lookups_lost_key")), (0.0, 0.0));
 }
+
+#[test]
+fn timeouts_are_counted_per_lookup_under_churn() {
+    // Reference: ToN 2003 Table III and SIGCOMM 2001 Fig. 12 — under churn a
+    // lookup may wait out timeouts on crashed fingers before it ends; Fig. 12
+    // counts a lookup as failed when it timed out or ended at the wrong node.
+    let result = run_builtin(
+        "chord-churn",
+        &["duration_s=300", "churn.joins_per_s=0.4", "churn.crashes_per_s=0.4", "workload.lookups_per_s=20"],
+    );
+    let lookups = number(&result, "lookups");
+    let with_timeout = number(&result, "lookups_with_timeout");
+    let by_count: f64 = ["lookups_timeouts_1", "lookups_timeouts_2", "lookups_timeouts_3_or_more"]
+        .iter()
+        .map(|c| number(&result, c))
+        .sum();
+    assert_eq!(by_count, with_timeout, "the histogram covers every lookup with a timeout");
+    assert!(with_timeout > 0.0 && with_timeout < 0.2 * lookups, "{with_timeout} of {lookups}");
+    // At least one timeout each, and the mean over all lookups agrees.
+    let timeouts_total = number(&result, "mean_timeouts") * lookups;
+    assert!(timeouts_total >= with_timeout - 1.0, "{timeouts_total} timeouts, {with_timeout} lookups with one");
+    let unsuccessful = number(&result, "lookups_unsuccessful");
+    assert!(unsuccessful >= with_timeout && unsuccessful >= number(&result, "lookups_wrong"));
+    assert!(unsuccessful <= with_timeout + number(&result, "lookups_wrong") + number(&result, "lookups_failed"));
+}

@@ -94,6 +94,19 @@ pub struct ChordConfig {
     /// rest from its first stabilize (SIGCOMM 2001 Fig. 6, the PPL 2008
     /// baseline).
     pub join_copies_successor_list: bool,
+    /// Detect failures by timeouts on the node's own messages, as the
+    /// papers' simulators did, instead of the engine's failure detector: a
+    /// successor that does not answer `get_predecessor` within the lookup
+    /// timeout, a predecessor that misses a `pong`, and a node a lookup
+    /// times out on are suspected by this node alone, until it hears from
+    /// them again.
+    pub detect_by_timeouts: bool,
+    /// A lookup's answer is probed before the lookup ends: the issuer pings
+    /// the node named, and on a timeout tries the next entry of the
+    /// answering node's successor list (the final-answer probe of the
+    /// papers' iterative lookups, ToN 2003 §V). Off: the answer is taken as
+    /// given, dead or alive.
+    pub probe_answer: bool,
 }
 
 impl Default for ChordConfig {
@@ -110,6 +123,8 @@ impl Default for ChordConfig {
             maintenance_enabled: true,
             alone_adopts_notifier: true,
             join_copies_successor_list: true,
+            detect_by_timeouts: false,
+            probe_answer: false,
         }
     }
 }
@@ -119,7 +134,12 @@ pub enum ChordTimer {
     Stabilize,
     FixFingers,
     CheckPredecessor,
-    LookupTimeout { query: u32 },
+    LookupTimeout {
+        query: u32,
+    },
+    /// The successor asked by `stabilize` did not answer in time (failure
+    /// detection by timeouts only).
+    StabilizeTimeout,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -216,6 +236,12 @@ struct Lookup {
     hops: u32,
     timeouts: u32,
     started: SimTime,
+    /// The answer is named and `asking` is being probed (pinged); the
+    /// alternates are the answering node's next successors.
+    probing: bool,
+    /// Nodes this lookup timed out on: a later answer naming one of them
+    /// goes straight to the next alternate.
+    dead: SmallVec<[NodeId; 4]>,
 }
 
 /// Where a node sends a lookup for a key.
@@ -246,6 +272,9 @@ pub struct Chord {
     lookups: Vec<Lookup>,
     next_query: u32,
     awaiting_pong: bool,
+    /// The successor `stabilize` asked last, until it answers (failure
+    /// detection by timeouts only).
+    awaiting_predecessor: Option<NodeId>,
 }
 
 impl Chord {
@@ -309,7 +338,7 @@ impl Chord {
     /// `alive`, reaches this node).
     fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
         let pointers = self.predecessor.iter().chain(self.successors.iter()).map(|p| p.node);
-        let wanted = pointers.chain(self.suspected.iter().copied());
+        let wanted = pointers.chain(self.suspected.iter().copied()).filter(|_| !ctx.config.detect_by_timeouts);
         ring::sync_watches(ctx, self.me.node, &mut self.watched, wanted);
     }
 
@@ -322,7 +351,7 @@ impl Chord {
             ChordTimer::Stabilize => ctx.config.stabilize_every,
             ChordTimer::FixFingers => ctx.config.fix_fingers_every,
             ChordTimer::CheckPredecessor => ctx.config.check_predecessor_every,
-            ChordTimer::LookupTimeout { .. } => ctx.config.lookup_timeout,
+            ChordTimer::LookupTimeout { .. } | ChordTimer::StabilizeTimeout => ctx.config.lookup_timeout,
         };
         if period > SimTime::ZERO {
             let after = Self::period(ctx, period);
@@ -348,6 +377,8 @@ impl Chord {
             hops: 0,
             timeouts: 0,
             started: ctx.now,
+            probing: false,
+            dead: SmallVec::new(),
         });
         self.ask(ctx, query);
     }
@@ -374,7 +405,7 @@ impl Chord {
             match self.route(space, lookup.key, use_fingers) {
                 Route::Found(successor) => {
                     let list = self.successors.clone();
-                    return self.finish(ctx, index, Some(successor), &list);
+                    return self.answered(ctx, index, successor, &list);
                 }
                 Route::Next(next) => {
                     let (me, successors) = (self.me, self.successors.clone());
@@ -399,7 +430,7 @@ impl Chord {
         let lookup = &mut self.lookups[index];
         lookup.hops += 1;
         match answer {
-            Route::Found(successor) => self.finish(ctx, index, Some(successor), offered),
+            Route::Found(successor) => self.answered(ctx, index, successor, offered),
             Route::Next(next) => {
                 if lookup.hops >= ctx.config.max_lookup_hops {
                     return self.finish(ctx, index, None, &[]);
@@ -407,22 +438,83 @@ impl Chord {
                 let responder = lookup.asking.id;
                 lookup.asking = next;
                 Self::add_alternates(lookup, ctx.space, responder, offered, me);
+                // Detecting by timeouts, a node already found dead is not
+                // asked again: the next alternate is (ToN §V: on to the
+                // next best node).
+                // An answer that does not bring the lookup closer to the key
+                // (stale pointers can send it round in a loop) is treated
+                // the same way.
+                let no_progress = !ctx.space.in_open_open(next.id, responder, lookup.key);
+                let known_dead = ctx.config.detect_by_timeouts
+                    && (no_progress || lookup.dead.contains(&next.node) || self.suspected.contains(&next.node));
+                if known_dead && next.node != me {
+                    let lookup = &mut self.lookups[index];
+                    lookup.alternates.retain(|p| p.node != next.node);
+                    if lookup.alternates.is_empty() {
+                        return self.finish(ctx, index, None, &[]);
+                    }
+                    lookup.asking = lookup.alternates.remove(0);
+                }
                 self.ask(ctx, query);
             }
+        }
+    }
+
+    /// A lookup's answer names `successor`, with the answering node's
+    /// successor `list`: the lookup ends, or, with the final-answer probe,
+    /// the successor is pinged first.
+    fn answered(&mut self, ctx: &mut Ctx<'_, Self>, index: usize, successor: Peer, list: &[Peer]) {
+        if !ctx.config.probe_answer || successor.node == self.me.node {
+            return self.finish(ctx, index, Some(successor), list);
+        }
+        let me = self.me.node;
+        let lookup = &mut self.lookups[index];
+        lookup.probing = true;
+        lookup.asking = successor;
+        let after = list.iter().copied().skip_while(|p| p.node != successor.node).skip(1);
+        lookup.alternates = after.filter(|p| p.node != me).take(ALTERNATES).collect();
+        let query = lookup.query;
+        ctx.send(successor.node, ChordMessage::Ping);
+        ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::LookupTimeout { query });
+    }
+
+    /// A `pong` from `from`: the lookups probing it end with it.
+    fn on_probe_answer(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId) {
+        while let Some(index) = self.lookups.iter().position(|l| l.probing && l.asking.node == from) {
+            let (query, answer) = (self.lookups[index].query, self.lookups[index].asking);
+            ctx.cancel_timer(ChordTimer::LookupTimeout { query });
+            self.finish(ctx, index, Some(answer), &[]);
         }
     }
 
     fn on_lookup_timeout(&mut self, ctx: &mut Ctx<'_, Self>, query: u32) {
         let Some(index) = self.lookup_index(query) else { return };
         let dead = self.lookups[index].asking.node;
+        if ctx.config.detect_by_timeouts && dead != self.me.node {
+            self.forget(ctx, dead);
+        }
         self.fingers.remove(dead);
         let lookup = &mut self.lookups[index];
         lookup.timeouts += 1;
         lookup.alternates.retain(|p| p.node != dead);
+        if !lookup.dead.contains(&dead) {
+            lookup.dead.push(dead);
+        }
         if lookup.alternates.is_empty() || lookup.timeouts + lookup.hops >= ctx.config.max_lookup_hops {
             return self.finish(ctx, index, None, &[]);
         }
         lookup.asking = lookup.alternates.remove(0);
+        if lookup.probing {
+            // The answer was dead: the next successor after it is the answer
+            // if it lives.
+            let next = lookup.asking;
+            if next.node == self.me.node {
+                return self.finish(ctx, index, Some(next), &[]);
+            }
+            ctx.send(next.node, ChordMessage::Ping);
+            ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::LookupTimeout { query });
+            return;
+        }
         self.ask(ctx, query);
     }
 
@@ -481,12 +573,19 @@ impl Chord {
             return;
         }
         ctx.send(successor.node, ChordMessage::GetPredecessor);
+        if ctx.config.detect_by_timeouts {
+            self.awaiting_predecessor = Some(successor.node);
+            ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::StabilizeTimeout);
+        }
     }
 
     fn on_predecessor_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, x: Option<Peer>, list: &[Peer]) {
         let successor = self.successor_peer();
         if from != successor.node {
             return;
+        }
+        if self.awaiting_predecessor.take().is_some() {
+            ctx.cancel_timer(ChordTimer::StabilizeTimeout);
         }
         let r = ctx.config.successor_list;
         match x {
@@ -570,6 +669,7 @@ impl Protocol for Chord {
             lookups: Vec::new(),
             next_query: 0,
             awaiting_pong: false,
+            awaiting_predecessor: None,
         }
     }
 
@@ -591,8 +691,12 @@ impl Protocol for Chord {
         debug_assert!(self.suspected.len() <= SUSPECTED_CAPACITY, "{me:?}: suspected list over capacity");
         debug_assert!(ring::distinct(self.suspected.iter().copied()), "{me:?}: a peer suspected twice");
         let pointers = self.predecessor.iter().chain(successors).map(|p| p.node).chain(self.suspected.iter().copied());
-        for node in pointers.filter(|&n| n != me.node) {
-            debug_assert!(self.watched.contains(&node), "{me:?}: n{} is a pointer but not watched", node.0);
+        if config.detect_by_timeouts {
+            debug_assert!(self.watched.is_empty(), "{me:?}: watches peers while detecting by timeouts");
+        } else {
+            for node in pointers.filter(|&n| n != me.node) {
+                debug_assert!(self.watched.contains(&node), "{me:?}: n{} is a pointer but not watched", node.0);
+            }
         }
         debug_assert!(ring::distinct(self.watched.iter().copied()), "{me:?}: a peer watched twice");
         debug_assert!(
@@ -615,6 +719,10 @@ impl Protocol for Chord {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, message: ChordMessage) {
+        if ctx.config.detect_by_timeouts && self.suspected.contains(&from) {
+            // Heard from: alive after all (a lost message, a slow answer).
+            self.suspected.retain(|n| *n != from);
+        }
         match message {
             ChordMessage::FindSuccessor { query, key } => {
                 let reply = match self.route(ctx.space, key, ctx.config.fingers) {
@@ -645,6 +753,7 @@ impl Protocol for Chord {
                 if self.predecessor.is_some_and(|p| p.node == from) {
                     self.awaiting_pong = false;
                 }
+                self.on_probe_answer(ctx, from);
             }
             ChordMessage::Leaving { leaving, predecessor, successors } => {
                 if self.successor_peer().node == leaving.node {
@@ -669,6 +778,14 @@ impl Protocol for Chord {
         let maintain = ctx.config.maintenance_enabled;
         match timer {
             ChordTimer::Stabilize => {
+                if ctx.config.detect_by_timeouts {
+                    // A timeout is no verdict: a lost message looks the
+                    // same. Each period starts afresh, and a live peer comes
+                    // back through the successor's answers, as in the
+                    // papers' Chord, which keeps no suspicions (a joiner too:
+                    // it would refuse the successor its join finds).
+                    self.suspected.clear();
+                }
                 if !self.joined {
                     let pending_join = self.lookups.iter().any(|l| l.purpose == Purpose::Join);
                     if let (false, Some(contact)) = (pending_join, self.contact) {
@@ -701,6 +818,18 @@ impl Protocol for Chord {
                 Self::arm(ctx, timer);
             }
             ChordTimer::LookupTimeout { query } => self.on_lookup_timeout(ctx, query),
+            ChordTimer::StabilizeTimeout => {
+                // The successor is taken for dead: the next one in the list
+                // is asked at once.
+                if let Some(silent) = self.awaiting_predecessor.take()
+                    && self.successor_peer().node == silent
+                {
+                    self.forget(ctx, silent);
+                    if maintain {
+                        self.stabilize(ctx);
+                    }
+                }
+            }
         }
     }
 

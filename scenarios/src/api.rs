@@ -152,6 +152,8 @@ fn run_protocol(
                 maintenance_enabled: true,
                 alone_adopts_notifier: params.alone_adopts_notifier,
                 join_copies_successor_list: params.join_copies_successor_list,
+                detect_by_timeouts: params.failure_detection == crate::config::FailureDetection::Timeouts,
+                probe_answer: params.probe_answer,
             };
             Ok(run_mergeable::<Chord>(scenario, config, trace, progress))
         }

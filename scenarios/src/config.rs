@@ -414,6 +414,26 @@ pub struct ChordParams {
     /// that comes with its join's answer (ToN 2003 §IV-E); false: it learns
     /// the rest from its first stabilize (SIGCOMM 2001 Fig. 6) [true].
     pub join_copies_successor_list: bool,
+    /// `failure_detection`: how a node learns that a peer failed: the
+    /// engine's failure detector (`detector`), or timeouts on its own
+    /// messages (`timeouts`: get_predecessor, ping, lookups), as the papers'
+    /// simulators did; such a suspicion lasts until the node's next
+    /// stabilize ["detector"].
+    pub failure_detection: FailureDetection,
+    /// `probe_answer`: a lookup pings the node its answer names before it
+    /// ends, and on a timeout takes the next entry of the answering node's
+    /// successor list (the final-answer probe, ToN 2003 §V) [false].
+    pub probe_answer: bool,
+}
+
+/// How a Chord node learns of failures (`protocol_params.chord.failure_detection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureDetection {
+    /// The engine's failure detector: suspicions after the detection delay.
+    Detector,
+    /// Timeouts on the node's own messages.
+    Timeouts,
 }
 
 /// The relaxed ring's `[protocol_params]`; a period of 0 means never.
@@ -477,6 +497,8 @@ impl Default for ChordParams {
             stabilize_every_joins: 0,
             alone_adopts_notifier: true,
             join_copies_successor_list: true,
+            failure_detection: FailureDetection::Detector,
+            probe_answer: false,
         }
     }
 }

@@ -449,6 +449,11 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
         )?,
         alone_adopts_notifier: raw.alone_adopts_notifier.unwrap_or(d.alone_adopts_notifier),
         join_copies_successor_list: raw.join_copies_successor_list.unwrap_or(d.join_copies_successor_list),
+        failure_detection: match raw.failure_detection {
+            Some(text) => variant(text, &path.key("failure_detection"))?,
+            None => d.failure_detection,
+        },
+        probe_answer: raw.probe_answer.unwrap_or(d.probe_answer),
     })
 }
 

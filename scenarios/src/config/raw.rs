@@ -131,6 +131,8 @@ pub(super) struct RawChord {
     pub(super) stabilize_every_joins: Option<Int>,
     pub(super) alone_adopts_notifier: Option<bool>,
     pub(super) join_copies_successor_list: Option<bool>,
+    pub(super) failure_detection: Option<String>,
+    pub(super) probe_answer: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

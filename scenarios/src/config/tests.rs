@@ -192,6 +192,8 @@ fn a_full_file_reads_every_key() {
             stabilize_every_joins: 0,
             alone_adopts_notifier: false,
             join_copies_successor_list: true,
+            failure_detection: crate::config::FailureDetection::Detector,
+            probe_answer: false,
         })
     );
     assert_eq!(s.network.latency, Latency::Exponential { mean_ms: 40.0, min_ms: 5.0 });

@@ -199,3 +199,36 @@ fn timeouts_are_counted_per_lookup_under_churn() {
     assert!(unsuccessful >= with_timeout && unsuccessful >= number(&result, "lookups_wrong"));
     assert!(unsuccessful <= with_timeout + number(&result, "lookups_wrong") + number(&result, "lookups_failed"));
 }
+
+#[test]
+fn with_stabilization_frozen_lookups_get_through_by_timeouts_and_successor_lists() {
+    // Reference: ToN 2003 §V (Table II, simultaneous failures before any
+    // repair) — with stabilization frozen, a lookup that meets a dead node
+    // times out and goes on through the next best node; the successor list
+    // keeps the lookup going, and the final answer is probed so a dead
+    // successor is never named. Failure detection here is by the lookups'
+    // own timeouts, as in the paper: nothing repairs the ring.
+    let frozen = |probe: bool| {
+        run_builtin(
+            "chord-failures-no-stabilization",
+            &[
+                "nodes.initial=500",
+                "duration_s=30",
+                "protocol_params.failure_detection=\"timeouts\"",
+                &format!("protocol_params.probe_answer={probe}"),
+                "protocol_params.max_lookup_hops=1024",
+                "events[0].fraction=0.2",
+            ],
+        )
+    };
+    let probed = frozen(true);
+    let lookups = number(&probed, "lookups");
+    assert!(lookups > 1000.0);
+    assert_eq!(number(&probed, "lookups_wrong"), 0.0, "a probed answer is never a dead node");
+    let failed = number(&probed, "lookups_failed") / lookups;
+    assert!(failed < 0.12, "{failed} of the lookups failed with 80 % of the nodes alive");
+    assert!(number(&probed, "mean_timeouts") > 0.5, "dead hops cost timeouts");
+    // Taken as given, the answer is often a dead successor nobody repaired.
+    let unprobed = frozen(false);
+    assert!(number(&unprobed, "lookups_wrong") / number(&unprobed, "lookups") > 0.05);
+}

@@ -17,13 +17,22 @@
 //! The node that issues a lookup for key k keeps the lookup state and asks
 //! nodes one after another. A node x asked `find_successor(k)` answers
 //! `found(succ(x))` when k ∈ (x, succ(x)], and otherwise names its closest
-//! preceding node for k among its fingers and its successor (`next_hop`),
-//! with its successor list attached as fallbacks. The issuer counts every node that
-//! answers: that count is the paper's *path length* (Fig. 10). A node that
-//! does not answer within the lookup timeout is counted as a timeout
-//! (ToN Table II), dropped from the issuer's fingers, and the lookup goes on
-//! with the alternate closest before the key; a lookup with no alternate left, or
-//! longer than `max_lookup_hops`, fails.
+//! preceding node for k (`next_hop`) among its fingers and its successor
+//! (SIGCOMM Fig. 4), or among its fingers and its whole successor list
+//! (`route_via_successor_list`, ToN §IV-E's modified
+//! `closest_preceding_node`), with its successor list attached as
+//! fallbacks. The issuer counts every node that answers: that count is
+//! *path length* in both papers. SIGCOMM Fig. 10's ½ log₂ N is the first
+//! routing, ToN Table II's 3.84 at 1000 nodes the second; the count is the
+//! same. A node that does not answer within the lookup timeout is counted as
+//! a timeout (ToN Table II), dropped from the issuer's fingers, and the
+//! lookup goes on with the alternate closest before the key; a lookup with
+//! no alternate left, or longer than `max_lookup_hops`, fails. With
+//! `probe_answer`, the issuer pings the node named before it takes the
+//! answer, and on a timeout goes on along the answering node's list. With
+//! failure detection by timeouts, a next hop the lookup already found dead
+//! is not asked again: a key before the first live entry of the responder's
+//! list belongs to that entry, and otherwise the next alternate is asked.
 //!
 //! # Joining and stabilization (SIGCOMM §4.4, Fig. 7)
 //! A joiner looks up its own identifier through a contact and takes the
@@ -72,6 +81,11 @@ pub struct ChordConfig {
     pub successor_list: usize,
     /// Route with fingers; false routes along successor lists only.
     pub fingers: bool,
+    /// With fingers, the closest preceding node is sought among the fingers
+    /// and the whole successor list, not the first successor alone: ToN
+    /// 2003 §IV-E's modified `closest_preceding_node`, which its
+    /// simultaneous-failure and churn experiments (Tables II and III) ran.
+    pub route_via_successor_list: bool,
     /// Zero means never.
     pub stabilize_every: SimTime,
     pub fix_fingers_every: SimTime,
@@ -114,6 +128,7 @@ impl Default for ChordConfig {
         ChordConfig {
             successor_list: 8,
             fingers: true,
+            route_via_successor_list: false,
             stabilize_every: SimTime::from_secs(1),
             fix_fingers_every: SimTime::from_secs(1),
             check_predecessor_every: SimTime::from_secs(1),
@@ -294,22 +309,24 @@ impl Chord {
     }
 
     /// The known node closest before `key`. With fingers on, the candidates
-    /// are the fingers and the successor, as in the paper's routing (the rest
-    /// of the successor list serves as fallbacks only); with fingers off, the
-    /// successor list.
-    fn closest_preceding(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Option<Peer> {
-        let fingers = self.fingers.iter().filter(|_| use_fingers);
-        let successors = if use_fingers { &self.successors[..1] } else { &self.successors[..] };
+    /// are the fingers and the successor, as in SIGCOMM 2001 Fig. 4 (the
+    /// rest of the successor list serves as fallbacks only), or the fingers
+    /// and the whole successor list with `route_via_successor_list` (ToN
+    /// 2003 §IV-E); with fingers off, the successor list.
+    fn closest_preceding(&self, space: IdSpace, key: RingId, config: &ChordConfig) -> Option<Peer> {
+        let fingers = self.fingers.iter().filter(|_| config.fingers);
+        let whole_list = !config.fingers || config.route_via_successor_list;
+        let successors = if whole_list { &self.successors[..] } else { &self.successors[..1] };
         let candidates = fingers.chain(successors.iter().copied());
         ring::closest_preceding(self.me, space, key, candidates, |n| self.is_suspected(n))
     }
 
-    fn route(&self, space: IdSpace, key: RingId, use_fingers: bool) -> Route {
+    fn route(&self, space: IdSpace, key: RingId, config: &ChordConfig) -> Route {
         let successor = self.successor_peer();
         if successor.node == self.me.node || space.in_open_closed(key, self.me.id, successor.id) {
             return Route::Found(successor);
         }
-        match self.closest_preceding(space, key, use_fingers) {
+        match self.closest_preceding(space, key, config) {
             Some(next) => Route::Next(next),
             None => Route::Found(successor),
         }
@@ -390,7 +407,6 @@ impl Chord {
     /// Asks the lookup's current node; answers locally while that is us.
     fn ask(&mut self, ctx: &mut Ctx<'_, Self>, query: u32) {
         let space = ctx.space;
-        let use_fingers = ctx.config.fingers;
         // A local answer either finishes or moves to a remote node; the
         // bound guards against a corrupted state, never reached otherwise.
         for _ in 0..4 {
@@ -402,7 +418,7 @@ impl Chord {
                 ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::LookupTimeout { query });
                 return;
             }
-            match self.route(space, lookup.key, use_fingers) {
+            match self.route(space, lookup.key, ctx.config) {
                 Route::Found(successor) => {
                     let list = self.successors.clone();
                     return self.answered(ctx, index, successor, &list);
@@ -448,6 +464,21 @@ impl Chord {
                 let known_dead = ctx.config.detect_by_timeouts
                     && (no_progress || lookup.dead.contains(&next.node) || self.suspected.contains(&next.node));
                 if known_dead && next.node != me {
+                    // The responder's successor list past the peers known
+                    // dead: a key before its first live entry belongs to
+                    // that entry (ToN §IV-E: a dead successor is replaced by
+                    // the next on the list). Without this, a responder whose
+                    // successor died names it again and again, and the
+                    // alternates lead back to the responder until the hop
+                    // budget runs out (swarm seed 29, timeouts mode).
+                    let lookup = &self.lookups[index];
+                    let is_dead = |p: &Peer| lookup.dead.contains(&p.node) || self.suspected.contains(&p.node);
+                    let live_successor = offered.iter().find(|p| !is_dead(p)).copied();
+                    if let Some(successor) = live_successor {
+                        if ctx.space.in_open_closed(lookup.key, responder, successor.id) {
+                            return self.answered(ctx, index, successor, offered);
+                        }
+                    }
                     let lookup = &mut self.lookups[index];
                     lookup.alternates.retain(|p| p.node != next.node);
                     if lookup.alternates.is_empty() {
@@ -467,12 +498,13 @@ impl Chord {
         if !ctx.config.probe_answer || successor.node == self.me.node {
             return self.finish(ctx, index, Some(successor), list);
         }
-        let me = self.me.node;
         let lookup = &mut self.lookups[index];
         lookup.probing = true;
         lookup.asking = successor;
+        // The issuer itself may be next: it is then the answer (seen wrong
+        // when it was left out, `chord-failures-ton` seed 1).
         let after = list.iter().copied().skip_while(|p| p.node != successor.node).skip(1);
-        lookup.alternates = after.filter(|p| p.node != me).take(ALTERNATES).collect();
+        lookup.alternates = after.take(ALTERNATES).collect();
         let query = lookup.query;
         ctx.send(successor.node, ChordMessage::Ping);
         ctx.set_timer(ctx.config.lookup_timeout, ChordTimer::LookupTimeout { query });
@@ -682,7 +714,8 @@ impl Protocol for Chord {
     /// name this node; the suspected list is bounded and free of
     /// duplicates; every pointer and every suspected peer is under the
     /// failure detector (a crashed successor or predecessor must be
-    /// noticed); a pending lookup has hops left.
+    /// noticed); a pending lookup has hops left (a probe of an answer may
+    /// have used the last).
     fn check_invariants(&self, config: &ChordConfig, _space: IdSpace) {
         let me = self.me;
         let successors = &self.successors[..];
@@ -700,7 +733,11 @@ impl Protocol for Chord {
         }
         debug_assert!(ring::distinct(self.watched.iter().copied()), "{me:?}: a peer watched twice");
         debug_assert!(
-            self.lookups.iter().all(|l| l.hops < config.max_lookup_hops && l.alternates.len() <= ALTERNATES),
+            self.lookups.iter().all(|l| {
+                // A probe may follow an answer that came at the last hop.
+                let hop_bound = if l.probing { config.max_lookup_hops } else { config.max_lookup_hops - 1 };
+                l.hops <= hop_bound && l.alternates.len() <= ALTERNATES
+            }),
             "{me:?}: a pending lookup past its bounds"
         );
         debug_assert!(ring::distinct(self.lookups.iter().map(|l| l.query)), "{me:?}: two lookups share a query number");
@@ -725,7 +762,7 @@ impl Protocol for Chord {
         }
         match message {
             ChordMessage::FindSuccessor { query, key } => {
-                let reply = match self.route(ctx.space, key, ctx.config.fingers) {
+                let reply = match self.route(ctx.space, key, ctx.config) {
                     Route::Found(successor) => {
                         ChordMessage::Found { query, successor, successors: self.successors.clone() }
                     }
@@ -958,7 +995,7 @@ impl MergeKinds for ChordMessage {
 
 impl Mergeable for Chord {
     fn next_hop(&self, space: IdSpace, config: &ChordConfig, key: RingId) -> Peer {
-        self.closest_preceding(space, key, config.fingers).unwrap_or_else(|| self.successor_peer())
+        self.closest_preceding(space, key, config).unwrap_or_else(|| self.successor_peer())
     }
 
     /// A closer successor is taken at once and notified; stabilization

@@ -143,6 +143,7 @@ fn run_protocol(
             let config = ChordConfig {
                 successor_list: params.successor_list,
                 fingers: params.fingers,
+                route_via_successor_list: params.route_via_successor_list,
                 stabilize_every: SimTime::from_secs_f64(params.stabilize_every_s),
                 fix_fingers_every: SimTime::from_secs_f64(params.fix_fingers_every_s),
                 check_predecessor_every: SimTime::from_secs_f64(params.check_predecessor_every_s),

@@ -238,8 +238,21 @@ pub fn at_most_twelve(mut lines: Vec<String>) -> Vec<String> {
     lines
 }
 
-/// The fault kinds a swarm mix turns on or off.
-pub const FAULT_KINDS: &[&str] = &["loss", "churn", "false_suspicions", "partitions"];
+/// The fault kinds a swarm mix turns on or off, and `chord_modes` (Chord's
+/// failure detection, final-answer probe and routing, drawn per seed).
+pub const FAULT_KINDS: &[&str] = &["loss", "churn", "false_suspicions", "partitions", "chord_modes"];
+
+/// The Chord modes a swarm seed draws (issue 20's lookup modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChordModes {
+    /// Failure detection by the node's own timeouts (only without
+    /// partitions: the merge layer needs the detector's suspicions).
+    pub detect_by_timeouts: bool,
+    /// The final-answer probe.
+    pub probe_answer: bool,
+    /// The next hop among the fingers and the whole successor list.
+    pub route_via_successor_list: bool,
+}
 
 /// The fault mix a swarm seed draws: each kind of fault on or off, and its
 /// rate (swarm testing, Groce et al., ISSTA 2012: leaving some faults out
@@ -255,6 +268,8 @@ pub struct Knobs {
     pub false_suspicions: Option<(f64, f64)>,
     /// A flapping partition.
     pub partitions: Option<Flapping>,
+    /// Chord's modes, for a Chord scenario (None: the scenario's own).
+    pub chord: Option<ChordModes>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -290,12 +305,32 @@ impl Knobs {
         let up_s = uniform(3.0, 20.0);
         let room = ((faults_stop_s - first_s) / (down_s + up_s)).floor().max(1.0) as u32;
         let cycles = 1 + (uniform(0.0, 1.0) * room.min(3) as f64) as u32;
+        let chord = ChordModes {
+            detect_by_timeouts: uniform(0.0, 1.0) < 0.5,
+            probe_answer: uniform(0.0, 1.0) < 0.5,
+            route_via_successor_list: uniform(0.0, 1.0) < 0.5,
+        };
         Knobs {
             loss: loss_on.then_some(loss),
             churn: churn_on.then_some(churn),
             false_suspicions: suspicions_on.then_some(suspicions),
             partitions: partitions_on.then_some(Flapping { groups, first_s, down_s, up_s, cycles: cycles.min(room) }),
+            chord: Some(chord),
         }
+    }
+
+    /// The mix for a scenario of `protocol`: Chord's modes only for Chord.
+    pub fn for_protocol(mut self, protocol: crate::config::ProtocolName) -> Knobs {
+        if protocol != crate::config::ProtocolName::Chord {
+            self.chord = None;
+        }
+        self
+    }
+
+    /// Whether Chord detects failures by timeouts in this mix: when drawn,
+    /// and only without partitions.
+    fn chord_timeouts(&self) -> bool {
+        self.chord.is_some_and(|c| c.detect_by_timeouts) && self.partitions.is_none()
     }
 
     /// The mix with these kinds (names from [`FAULT_KINDS`]) off.
@@ -306,6 +341,7 @@ impl Knobs {
                 "churn" => self.churn = None,
                 "false_suspicions" => self.false_suspicions = None,
                 "partitions" => self.partitions = None,
+                "chord_modes" => self.chord = None,
                 _ => {}
             }
         }
@@ -324,6 +360,14 @@ impl Knobs {
         let (per_hour, mean_ms) = self.false_suspicions.unwrap_or((0.0, scenario.detector.false_suspicion_mean_ms));
         scenario.detector.false_suspicions_per_link_per_hour = per_hour;
         scenario.detector.false_suspicion_mean_ms = mean_ms;
+        if let (Some(modes), crate::config::ProtocolParams::Chord(params)) = (self.chord, &mut scenario.protocol_params)
+        {
+            use crate::config::FailureDetection;
+            params.failure_detection =
+                if self.chord_timeouts() { FailureDetection::Timeouts } else { FailureDetection::Detector };
+            params.probe_answer = modes.probe_answer;
+            params.route_via_successor_list = modes.route_via_successor_list;
+        }
         scenario.events.retain(|e| {
             !matches!(e.action, EventAction::Partition { .. } | EventAction::Heal | EventAction::OneWayCut { .. })
         });
@@ -357,6 +401,12 @@ impl Knobs {
                 f.cycles, f.groups, f.first_s, f.down_s, f.up_s
             )
         });
-        format!("{loss} · {churn} · {suspicions} · {partitions}")
+        let chord = self.chord.map_or(String::new(), |c| {
+            let detection = if self.chord_timeouts() { "timeouts" } else { "detector" };
+            let on_off = |on: bool| if on { "on" } else { "off" };
+            let (probe, list) = (on_off(c.probe_answer), on_off(c.route_via_successor_list));
+            format!(" · chord: {detection}, probe {probe}, routing via successor list {list}")
+        });
+        format!("{loss} · {churn} · {suspicions} · {partitions}{chord}")
     }
 }

@@ -388,6 +388,11 @@ pub struct ChordParams {
     pub successor_list: usize,
     /// `fingers`: keep a finger table; false routes along successors only [true].
     pub fingers: bool,
+    /// `route_via_successor_list`: with fingers, the next hop is the
+    /// closest preceding node among the fingers and the whole successor
+    /// list (ToN 2003 §IV-E, as its Tables II and III ran); false: the
+    /// fingers and the first successor (SIGCOMM 2001 Fig. 4) [false].
+    pub route_via_successor_list: bool,
     /// `stabilize_every_s`: stabilization period, >= 0 [1].
     pub stabilize_every_s: f64,
     /// `fix_fingers_every_s`: finger-repair period, >= 0 [1].
@@ -488,6 +493,7 @@ impl Default for ChordParams {
         ChordParams {
             successor_list: 8,
             fingers: true,
+            route_via_successor_list: false,
             stabilize_every_s: 1.0,
             fix_fingers_every_s: 1.0,
             check_predecessor_every_s: 1.0,

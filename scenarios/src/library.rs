@@ -8,6 +8,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("chord-path-length", include_str!("../scenarios/chord-path-length.toml")),
     ("chord-failures", include_str!("../scenarios/chord-failures.toml")),
     ("chord-failures-no-stabilization", include_str!("../scenarios/chord-failures-no-stabilization.toml")),
+    ("chord-failures-ton", include_str!("../scenarios/chord-failures-ton.toml")),
     ("chord-churn", include_str!("../scenarios/chord-churn.toml")),
     ("compare-churn", include_str!("../scenarios/compare-churn.toml")),
     ("ppl2008-bootstrap", include_str!("../scenarios/ppl2008-bootstrap.toml")),

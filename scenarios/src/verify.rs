@@ -75,7 +75,9 @@ pub fn seed_scenario(base: &Scenario, seed: u64, request: &CheckRequest) -> (Sce
     let mut scenario = base.clone();
     scenario.seed = seed;
     let stop_s = faults_stop_s(base);
-    let knobs = stop_s.filter(|_| request.swarm).map(|stop| Knobs::draw(seed, stop).without(&request.swarm_without));
+    let knobs = stop_s
+        .filter(|_| request.swarm)
+        .map(|stop| Knobs::draw(seed, stop).for_protocol(base.protocol).without(&request.swarm_without));
     if let (Some(knobs), Some(stop)) = (&knobs, stop_s) {
         knobs.apply(&mut scenario, stop);
     }

@@ -21,7 +21,8 @@ pub(super) struct CheckArgs {
     #[arg(long)]
     swarm: bool,
     /// Fault kinds the swarm never turns on: loss, churn, false_suspicions,
-    /// partitions (e.g. partitions for a protocol that cannot merge rings).
+    /// partitions (e.g. partitions for a protocol that cannot merge rings);
+    /// chord_modes keeps the scenario's own failure detection and probe.
     #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
     swarm_without: Vec<String>,
     /// Runs at once [default: the number of cores].

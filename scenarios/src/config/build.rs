@@ -454,6 +454,7 @@ fn chord(raw: RawChord, path: &KeyPath) -> Result<ChordParams> {
             None => d.failure_detection,
         },
         probe_answer: raw.probe_answer.unwrap_or(d.probe_answer),
+        route_via_successor_list: raw.route_via_successor_list.unwrap_or(d.route_via_successor_list),
     })
 }
 

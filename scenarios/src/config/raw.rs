@@ -122,6 +122,7 @@ pub(super) struct RawRing {
 pub(super) struct RawChord {
     pub(super) successor_list: Option<Int>,
     pub(super) fingers: Option<bool>,
+    pub(super) route_via_successor_list: Option<bool>,
     pub(super) stabilize_every_s: Option<f64>,
     pub(super) fix_fingers_every_s: Option<f64>,
     pub(super) check_predecessor_every_s: Option<f64>,

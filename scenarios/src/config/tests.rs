@@ -183,6 +183,7 @@ fn a_full_file_reads_every_key() {
         ProtocolParams::Chord(ChordParams {
             successor_list: 4,
             fingers: false,
+            route_via_successor_list: false,
             stabilize_every_s: 2.0,
             fix_fingers_every_s: 0.0,
             check_predecessor_every_s: 3.5,

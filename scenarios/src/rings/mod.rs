@@ -7,9 +7,10 @@
 //! by joins; the workload is lookups, issued in pairs for one key from two
 //! random members; `kick`, `stop_stabilization` and `start_stabilization`
 //! are the family's own events; the oracle reads every node's pointers
-//! (`oracle`: key consistency, perfect ring, branches, rings); the checks
-//! are membership, suspected successors and lookup consistency
-//! (`invariants`); the picture is the ring (`snapshot`).
+//! (`oracle`: key consistency, perfect ring, branches, rings); stored keys
+//! follow their successor and are lost with their holder (`keys`, with
+//! `workload.keys`); the checks are membership, suspected successors and
+//! lookup consistency (`invariants`); the picture is the ring (`snapshot`).
 
 mod bootstrap;
 pub mod invariants;

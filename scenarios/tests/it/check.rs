@@ -79,6 +79,7 @@ fn swarm_knobs_come_from_the_seed_and_cover_every_combination() {
     assert_eq!(Knobs::draw(7, 60.0), Knobs::draw(7, 60.0));
     assert_ne!(Knobs::draw(7, 60.0), Knobs::draw(8, 60.0));
     let mut combinations = BTreeSet::new();
+    let mut modes = BTreeSet::new();
     for seed in 1..=300 {
         let knobs = Knobs::draw(seed, 60.0);
         if let Some(flapping) = knobs.partitions {
@@ -94,8 +95,13 @@ fn swarm_knobs_come_from_the_seed_and_cover_every_combination() {
             knobs.false_suspicions.is_some(),
             knobs.partitions.is_some(),
         ));
+        let chord = knobs.chord.expect("a fresh draw carries Chord's modes");
+        modes.insert((chord.detect_by_timeouts, chord.probe_answer, chord.route_via_successor_list));
     }
     assert_eq!(combinations.len(), 16, "every on/off mix of the four faults is drawn");
+    assert_eq!(modes.len(), 8, "every mix of Chord's failure detection, probe and routing is drawn");
+    let relaxed = Knobs::draw(1, 60.0).for_protocol(scenarios::config::ProtocolName::RelaxedRing);
+    assert!(relaxed.chord.is_none() && !relaxed.describe().contains("chord"));
 }
 
 #[test]

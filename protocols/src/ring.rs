@@ -258,11 +258,16 @@ pub fn sync_watches<P: Protocol>(
     watched: &mut SmallVec<[NodeId; 8]>,
     wanted: impl Iterator<Item = NodeId>,
 ) {
-    let mut next: SmallVec<[NodeId; 8]> = SmallVec::new();
+    // On the stack for a successor list of up to 16 and a few suspects:
+    // this runs after most handlers, and usually finds nothing to change.
+    let mut next: SmallVec<[NodeId; 24]> = SmallVec::new();
     for node in wanted {
         if node != me && !next.contains(&node) {
             next.push(node);
         }
+    }
+    if next[..] == watched[..] {
+        return;
     }
     for &node in watched.iter() {
         if !next.contains(&node) {
@@ -274,7 +279,8 @@ pub fn sync_watches<P: Protocol>(
             ctx.watch(node);
         }
     }
-    *watched = next;
+    watched.clear();
+    watched.extend_from_slice(&next);
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("merge-check", include_str!("../scenarios/merge-check.toml")),
     ("check-ring", include_str!("../scenarios/check-ring.toml")),
     ("bench-chord", include_str!("../scenarios/bench-chord.toml")),
+    ("bench-chord-churn", include_str!("../scenarios/bench-chord-churn.toml")),
     ("gossip-flat", include_str!("../scenarios/gossip-flat.toml")),
     ("check-gossip", include_str!("../scenarios/check-gossip.toml")),
 ];

@@ -3,14 +3,50 @@
 use crate::api::Failure;
 use std::path::PathBuf;
 
+/// The benchmark scenarios `bench` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum BenchScenario {
+    /// `bench-chord-churn`: 1 % of the nodes crash and as many join per
+    /// second (scaled with --nodes), latency 1-10 ms, a lookup per 10 ms.
+    #[value(name = "bench-chord-churn")]
+    ChordChurn,
+    /// `bench-chord`: 1 join and 1 crash per second at any size, latency
+    /// 10-100 ms, 0.1 % loss, 100 lookup pairs per second.
+    #[value(name = "bench-chord")]
+    Chord,
+}
+
+impl BenchScenario {
+    fn name(self) -> &'static str {
+        match self {
+            BenchScenario::ChordChurn => "bench-chord-churn",
+            BenchScenario::Chord => "bench-chord",
+        }
+    }
+
+    /// Overrides that scale the scenario to `nodes`.
+    fn settings(self, nodes: u32, duration_s: f64) -> Vec<String> {
+        let mut settings = vec![format!("nodes.initial={nodes}"), format!("duration_s={duration_s}")];
+        if self == BenchScenario::ChordChurn {
+            let per_s = f64::from(nodes) / 100.0;
+            settings.push(format!("churn.joins_per_s={per_s}"));
+            settings.push(format!("churn.crashes_per_s={per_s}"));
+        }
+        settings
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(super) struct BenchArgs {
     /// Network sizes to measure.
     #[arg(long, value_delimiter = ',', default_values_t = [10_000u32, 100_000])]
     nodes: Vec<u32>,
-    /// Simulated seconds per run.
-    #[arg(long, default_value_t = 60.0)]
-    duration_s: f64,
+    /// Simulated seconds per run [default: the scenario's, 100 s for bench-chord-churn, 60 s for bench-chord].
+    #[arg(long)]
+    duration_s: Option<f64>,
+    /// The benchmark scenario.
+    #[arg(long, value_enum, default_value = "bench-chord-churn")]
+    scenario: BenchScenario,
     /// Where the per-size outputs go [default: a temporary directory].
     #[arg(long)]
     out: Option<PathBuf>,
@@ -22,40 +58,56 @@ pub(super) fn bench_command(args: BenchArgs) -> Result<(), Failure> {
     if let Some(bad) = args.nodes.iter().find(|&&n| n == 0 || n > 10_000_000) {
         return Err(Failure::input(format!("--nodes {bad}: each size must be between 1 and 10000000")));
     }
-    if !(args.duration_s.is_finite() && args.duration_s > 0.0 && args.duration_s <= 1e7) {
-        return Err(Failure::input(format!("--duration-s {}: must be in (0, 10000000]", args.duration_s)));
+    let default_duration_s = if args.scenario == BenchScenario::ChordChurn { 100.0 } else { 60.0 };
+    let duration_s = args.duration_s.unwrap_or(default_duration_s);
+    if !(duration_s.is_finite() && duration_s > 0.0 && duration_s <= 1e7) {
+        return Err(Failure::input(format!("--duration-s {duration_s}: must be in (0, 10000000]")));
     }
     let executable = std::env::current_exe().map_err(|e| Failure::other(e.into()))?;
     let base = match &args.out {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("overlaysim-bench-{}", std::process::id())),
     };
-    println!("| nodes | simulated s | events | wall s | events/s | bytes/node | peak RSS MB | slot B | event B |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for nodes in &args.nodes {
-        let out = base.join(format!("chord-{nodes}"));
-        let status = std::process::Command::new(&executable)
-            .args(["run", "bench-chord", "--quiet", "--out"])
-            .arg(&out)
-            .args(["--set", &format!("nodes.initial={nodes}"), "--set", &format!("duration_s={}", args.duration_s)])
-            .status()
-            .map_err(|e| Failure::other(e.into()))?;
+    println!("{}, whole process per size:", args.scenario.name());
+    println!(
+        "| nodes | simulated s | messages | events | lookups | failed | wall s | messages/s | events/s | peak RSS MB | bytes/node | slot B | event B |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &nodes in &args.nodes {
+        let out = base.join(format!("{}-{nodes}", args.scenario.name()));
+        let mut command = std::process::Command::new(&executable);
+        command.args(["run", args.scenario.name(), "--quiet", "--out"]).arg(&out);
+        for setting in args.scenario.settings(nodes, duration_s) {
+            command.args(["--set", &setting]);
+        }
+        let status = command.status().map_err(|e| Failure::other(e.into()))?;
         if !status.success() {
             return Err(Failure::other(anyhow::anyhow!("the bench run at {nodes} nodes failed")));
         }
         let perf = crate::output::read_csv(&out.join("perf.csv")).map_err(Failure::other)?;
-        let get = |c: &str| perf.get(c).unwrap_or("?").to_string();
-        println!(
-            "| {nodes} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            args.duration_s,
+        let summary = crate::output::read_csv(&out.join("summary.csv")).map_err(Failure::other)?;
+        let get = |c: &str| perf.get(c).or_else(|| summary.get(c)).unwrap_or("?").to_string();
+        let messages_per_s = match (summary.get("messages"), perf.get("wall_s")) {
+            (Some(messages), Some(wall)) => match (messages.parse::<f64>(), wall.parse::<f64>()) {
+                (Ok(m), Ok(w)) if w > 0.0 => format!("{:.0}", m / w),
+                _ => "?".to_string(),
+            },
+            _ => "?".to_string(),
+        };
+        let columns = [
+            get("messages"),
             get("events"),
+            get("lookups"),
+            get("lookups_failed"),
             get("wall_s"),
+            messages_per_s,
             get("events_per_s"),
-            get("bytes_per_node"),
             get("peak_rss_mb"),
+            get("bytes_per_node"),
             get("slot_bytes"),
-            get("event_bytes")
-        );
+            get("event_bytes"),
+        ];
+        println!("| {nodes} | {duration_s} | {} |", columns.join(" | "));
     }
     if args.out.is_none() {
         let _ = std::fs::remove_dir_all(&base);

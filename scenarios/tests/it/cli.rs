@@ -121,3 +121,34 @@ fn compare_runs_every_protocol_on_one_churn_schedule() {
     assert!(table.rows[0][column("crashes")].parse::<u32>().unwrap() > 5);
     assert!(dir.path().join("cmp/relaxed_ring/summary.csv").exists());
 }
+
+#[test]
+fn bench_reports_messages_and_lookups_per_size_with_churn_scaled_to_the_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let output = overlaysim(
+        &["bench", "--nodes", "100,200", "--duration-s", "3", "--out", out.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<Vec<&str>> =
+        text.lines().filter(|l| l.starts_with("| 1") || l.starts_with("| 2")).map(|l| l.split(" | ").collect()).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for row in &rows {
+        let messages: f64 = row[2].parse().unwrap();
+        let per_s: f64 = row[7].parse().unwrap();
+        assert!(messages > 0.0 && per_s > 0.0, "{text}");
+    }
+    // 1 % of the nodes crash per second: twice the nodes, twice the churn.
+    let crashes = |nodes: u32| {
+        let summary = std::fs::read_to_string(out.join(format!("bench-chord-churn-{nodes}/summary.csv"))).unwrap();
+        let mut lines = summary.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let column = header.iter().position(|c| *c == "crashes").unwrap();
+        row[column].parse::<f64>().unwrap()
+    };
+    let (small, large) = (crashes(100), crashes(200));
+    assert!(large > 1.3 * small, "crashes at 100 nodes {small}, at 200 nodes {large}");
+}

@@ -26,7 +26,6 @@
 use crate::id::NodeId;
 use crate::rng::Draw;
 use crate::time::SimTime;
-use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DetectorConfig {
@@ -64,8 +63,12 @@ pub struct DetectorCounters {
 #[derive(Debug)]
 pub struct Detector {
     pub config: DetectorConfig,
-    links: BTreeMap<(NodeId, NodeId), LinkState>,
-    by_peer: BTreeSet<(NodeId, NodeId)>,
+    /// Per watcher (dense by node index): the peers it watches, by peer.
+    /// A node watches a handful of peers, so a sorted list beats any map:
+    /// one index and a short scan, in memory next to its neighbours' lists.
+    watching: Vec<Vec<(NodeId, LinkState)>>,
+    /// Per peer (dense by node index): its watchers, by watcher.
+    watched_by: Vec<Vec<NodeId>>,
     order: Vec<(NodeId, NodeId)>,
     /// The link count the pending false-suspicion event was drawn for, and
     /// its generation (older events are stale).
@@ -74,12 +77,20 @@ pub struct Detector {
     pub counters: DetectorCounters,
 }
 
+/// The list of `node` in a per-node table, grown on demand.
+fn list_of<T>(table: &mut Vec<Vec<T>>, node: NodeId) -> &mut Vec<T> {
+    if table.len() <= node.index() {
+        table.resize_with(node.index() + 1, Vec::new);
+    }
+    &mut table[node.index()]
+}
+
 impl Detector {
     pub fn new(config: DetectorConfig) -> Self {
         Detector {
             config,
-            links: BTreeMap::new(),
-            by_peer: BTreeSet::new(),
+            watching: Vec::new(),
+            watched_by: Vec::new(),
             order: Vec::new(),
             drawn_for_links: 0,
             false_suspicion_generation: 0,
@@ -97,25 +108,45 @@ impl Detector {
         now.abs_diff(then) * 8 > then.max(1)
     }
 
+    fn peers_of(&self, watcher: NodeId) -> &[(NodeId, LinkState)] {
+        self.watching.get(watcher.index()).map_or(&[], Vec::as_slice)
+    }
+
+    fn link(&self, watcher: NodeId, peer: NodeId) -> Option<&LinkState> {
+        let peers = self.peers_of(watcher);
+        peers.binary_search_by_key(&peer, |&(p, _)| p).ok().map(|i| &peers[i].1)
+    }
+
+    fn link_mut(&mut self, watcher: NodeId, peer: NodeId) -> Option<&mut LinkState> {
+        let peers = self.watching.get_mut(watcher.index())?;
+        let i = peers.binary_search_by_key(&peer, |&(p, _)| p).ok()?;
+        Some(&mut peers[i].1)
+    }
+
     /// Adds the link, or one more hold on it; false when it already existed.
     pub fn watch(&mut self, watcher: NodeId, peer: NodeId) -> bool {
         if watcher == peer {
             return false;
         }
-        if let Some(state) = self.links.get_mut(&(watcher, peer)) {
-            state.holds += 1;
-            return false;
-        }
         let position = self.order.len() as u32;
+        let peers = list_of(&mut self.watching, watcher);
+        match peers.binary_search_by_key(&peer, |&(p, _)| p) {
+            Ok(i) => {
+                peers[i].1.holds += 1;
+                return false;
+            }
+            Err(i) => peers.insert(i, (peer, LinkState { position, suspected: false, holds: 1 })),
+        }
         self.order.push((watcher, peer));
-        self.links.insert((watcher, peer), LinkState { position, suspected: false, holds: 1 });
-        self.by_peer.insert((peer, watcher));
+        let watchers = list_of(&mut self.watched_by, peer);
+        let at = watchers.partition_point(|&w| w < watcher);
+        watchers.insert(at, watcher);
         true
     }
 
     /// Releases one hold; the last one removes the link.
     pub fn unwatch(&mut self, watcher: NodeId, peer: NodeId) {
-        let Some(state) = self.links.get_mut(&(watcher, peer)) else { return };
+        let Some(state) = self.link_mut(watcher, peer) else { return };
         state.holds -= 1;
         if state.holds == 0 {
             self.remove_link(watcher, peer);
@@ -124,46 +155,53 @@ impl Detector {
 
     /// Removes the link, whatever holds it.
     fn remove_link(&mut self, watcher: NodeId, peer: NodeId) {
-        let Some(state) = self.links.remove(&(watcher, peer)) else { return };
-        self.by_peer.remove(&(peer, watcher));
+        let Some(peers) = self.watching.get_mut(watcher.index()) else { return };
+        let Ok(i) = peers.binary_search_by_key(&peer, |&(p, _)| p) else { return };
+        let (_, state) = peers.remove(i);
+        if let Some(watchers) = self.watched_by.get_mut(peer.index())
+            && let Ok(at) = watchers.binary_search(&watcher)
+        {
+            watchers.remove(at);
+        }
         let position = state.position as usize;
         self.order.swap_remove(position);
-        if let Some(&moved) = self.order.get(position) {
-            self.links.get_mut(&moved).expect("moved link exists").position = state.position;
+        if let Some(&(w, p)) = self.order.get(position) {
+            self.link_mut(w, p).expect("moved link exists").position = state.position;
         }
     }
 
-    /// Drops every link the node watches (it stopped). Links that watch it
-    /// stay, so its watchers can suspect it.
+    /// Drops every link the node watches (it stopped), in peer order. Links
+    /// that watch it stay, so its watchers can suspect it.
     pub fn remove_watcher(&mut self, watcher: NodeId) {
-        let peers: Vec<NodeId> =
-            self.links.range((watcher, NodeId(0))..=(watcher, NodeId(u32::MAX))).map(|(&(_, p), _)| p).collect();
-        for peer in peers {
+        while let Some(&(peer, _)) = self.peers_of(watcher).first() {
             self.remove_link(watcher, peer);
         }
     }
 
     /// The watchers of `peer`, in node order.
     pub fn watchers_of(&self, peer: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.by_peer.range((peer, NodeId(0))..=(peer, NodeId(u32::MAX))).map(|&(_, w)| w)
+        self.watched_by.get(peer.index()).map_or(&[][..], Vec::as_slice).iter().copied()
     }
 
     /// Every link, in (watcher, peer) order.
     pub fn links(&self) -> impl Iterator<Item = (NodeId, NodeId, bool)> + '_ {
-        self.links.iter().map(|(&(w, p), s)| (w, p, s.suspected))
+        self.watching
+            .iter()
+            .enumerate()
+            .flat_map(|(w, peers)| peers.iter().map(move |&(p, s)| (NodeId(w as u32), p, s.suspected)))
     }
 
     pub fn is_watching(&self, watcher: NodeId, peer: NodeId) -> bool {
-        self.links.contains_key(&(watcher, peer))
+        self.link(watcher, peer).is_some()
     }
 
     pub fn is_suspected(&self, watcher: NodeId, peer: NodeId) -> bool {
-        self.links.get(&(watcher, peer)).is_some_and(|s| s.suspected)
+        self.link(watcher, peer).is_some_and(|s| s.suspected)
     }
 
     /// Marks the link suspected; false if it is gone or already suspected.
     pub fn set_suspected(&mut self, watcher: NodeId, peer: NodeId, suspected: bool) -> bool {
-        match self.links.get_mut(&(watcher, peer)) {
+        match self.link_mut(watcher, peer) {
             Some(state) if state.suspected != suspected => {
                 state.suspected = suspected;
                 true

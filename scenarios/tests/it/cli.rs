@@ -126,14 +126,15 @@ fn compare_runs_every_protocol_on_one_churn_schedule() {
 fn bench_reports_messages_and_lookups_per_size_with_churn_scaled_to_the_size() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench");
-    let output = overlaysim(
-        &["bench", "--nodes", "100,200", "--duration-s", "3", "--out", out.to_str().unwrap()],
-        dir.path(),
-    );
+    let output =
+        overlaysim(&["bench", "--nodes", "100,200", "--duration-s", "3", "--out", out.to_str().unwrap()], dir.path());
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8_lossy(&output.stdout);
-    let rows: Vec<Vec<&str>> =
-        text.lines().filter(|l| l.starts_with("| 1") || l.starts_with("| 2")).map(|l| l.split(" | ").collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("| 1") || l.starts_with("| 2"))
+        .map(|l| l.split(" | ").collect())
+        .collect();
     assert_eq!(rows.len(), 2, "{text}");
     for row in &rows {
         let messages: f64 = row[2].parse().unwrap();

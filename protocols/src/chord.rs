@@ -264,8 +264,8 @@ struct Lookup {
     /// The answer is named and `asking` is being probed (pinged); the
     /// alternates are the answering node's next successors.
     probing: bool,
-    /// Nodes this lookup timed out on: a later answer naming one of them
-    /// goes straight to the next alternate.
+    /// Nodes this lookup timed out on (failure detection by timeouts): a
+    /// later answer naming one of them goes straight to the next alternate.
     dead: SmallVec<[NodeId; 4]>,
 }
 
@@ -364,8 +364,11 @@ impl Chord {
     /// successor list, and the peers still suspected (so that a retraction,
     /// `alive`, reaches this node).
     fn sync_watches(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.config.detect_by_timeouts {
+            return; // nothing is watched: the node's own timeouts decide
+        }
         let pointers = self.predecessor.iter().chain(self.successors.iter()).map(|p| p.node);
-        let wanted = pointers.chain(self.suspected.iter().copied()).filter(|_| !ctx.config.detect_by_timeouts);
+        let wanted = pointers.chain(self.suspected.iter().copied());
         ring::sync_watches(ctx, self.me.node, &mut self.watched, wanted);
     }
 
@@ -464,41 +467,61 @@ impl Chord {
                 let responder = lookup.asking.id;
                 lookup.asking = next;
                 Self::add_alternates(lookup, ctx.space, responder, offered, me);
-                // Detecting by timeouts, a node already found dead is not
-                // asked again: the next alternate is (ToN §V: on to the
-                // next best node).
-                // An answer that does not bring the lookup closer to the key
-                // (stale pointers can send it round in a loop) is treated
-                // the same way.
-                let no_progress = !ctx.space.in_open_open(next.id, responder, lookup.key);
-                let known_dead = ctx.config.detect_by_timeouts
-                    && (no_progress || lookup.dead.contains(&next.node) || self.suspected.contains(&next.node));
-                if known_dead && next.node != me {
-                    // The responder's successor list past the peers known
-                    // dead: a key before its first live entry belongs to
-                    // that entry (ToN §IV-E: a dead successor is replaced by
-                    // the next on the list). Without this, a responder whose
-                    // successor died names it again and again, and the
-                    // alternates lead back to the responder until the hop
-                    // budget runs out (swarm seed 29, timeouts mode).
-                    let lookup = &self.lookups[index];
-                    let is_dead = |p: &Peer| lookup.dead.contains(&p.node) || self.suspected.contains(&p.node);
-                    let live_successor = offered.iter().find(|p| !is_dead(p)).copied();
-                    if let Some(successor) = live_successor {
-                        if ctx.space.in_open_closed(lookup.key, responder, successor.id) {
-                            return self.answered(ctx, index, successor, offered);
-                        }
-                    }
-                    let lookup = &mut self.lookups[index];
-                    lookup.alternates.retain(|p| p.node != next.node);
-                    if lookup.alternates.is_empty() {
-                        return self.finish(ctx, index, None, &[]);
-                    }
-                    lookup.asking = lookup.alternates.remove(0);
+                if ctx.config.detect_by_timeouts
+                    && next.node != me
+                    && self.not_worth_asking(index, responder, next, ctx.space)
+                {
+                    return self.skip_hop(ctx, index, responder, next.node, offered);
                 }
                 self.ask(ctx, query);
             }
         }
+    }
+
+    /// Whether this node takes `node` for dead: this lookup timed out on
+    /// it, or the node suspects it (failure detection by timeouts).
+    fn taken_for_dead(&self, lookup: &Lookup, node: NodeId) -> bool {
+        lookup.dead.contains(&node) || self.suspected.contains(&node)
+    }
+
+    /// Detecting by timeouts: whether `next`, named by `responder`, is not
+    /// worth asking: taken for dead, or no closer to the key (stale
+    /// pointers can send a lookup round in a loop).
+    fn not_worth_asking(&self, index: usize, responder: RingId, next: Peer, space: IdSpace) -> bool {
+        let lookup = &self.lookups[index];
+        !space.in_open_open(next.id, responder, lookup.key) || self.taken_for_dead(lookup, next.node)
+    }
+
+    /// Goes past a next hop not worth asking (ToN §V: on to the next best
+    /// node). A key before the first live entry of the responder's
+    /// successor list belongs to that entry (ToN §IV-E: a dead successor
+    /// is replaced by the next on the list); without this, a responder
+    /// whose successor died names it again and again, and the alternates
+    /// lead back to the responder until the hop budget runs out (swarm seed
+    /// 29, timeouts mode). Otherwise the next alternate is asked.
+    fn skip_hop(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        index: usize,
+        responder: RingId,
+        skipped: NodeId,
+        offered: &[Peer],
+    ) {
+        let lookup = &self.lookups[index];
+        let live_successor = offered.iter().find(|p| !self.taken_for_dead(lookup, p.node)).copied();
+        if let Some(successor) = live_successor
+            && ctx.space.in_open_closed(lookup.key, responder, successor.id)
+        {
+            return self.answered(ctx, index, successor, offered);
+        }
+        let lookup = &mut self.lookups[index];
+        lookup.alternates.retain(|p| p.node != skipped);
+        if lookup.alternates.is_empty() {
+            return self.finish(ctx, index, None, &[]);
+        }
+        lookup.asking = lookup.alternates.remove(0);
+        let query = lookup.query;
+        self.ask(ctx, query);
     }
 
     /// A lookup's answer names `successor`, with the answering node's
@@ -539,7 +562,7 @@ impl Chord {
         let lookup = &mut self.lookups[index];
         lookup.timeouts += 1;
         lookup.alternates.retain(|p| p.node != dead);
-        if !lookup.dead.contains(&dead) {
+        if ctx.config.detect_by_timeouts && !lookup.dead.contains(&dead) {
             lookup.dead.push(dead);
         }
         if lookup.alternates.is_empty() || lookup.timeouts + lookup.hops >= ctx.config.max_lookup_hops {
@@ -588,8 +611,11 @@ impl Chord {
                     // With the successor alone, a crash of that one peer
                     // before the first stabilize left the joiner alone, a
                     // ring of its own: 2-hour churn runs ended with up to 7.
-                    let copied = list.iter().copied().skip_while(|p| p.node != successor.node).skip(1);
-                    let rest: SmallVec<[Peer; 16]> = copied.filter(|_| ctx.config.join_copies_successor_list).collect();
+                    let rest: SmallVec<[Peer; 16]> = if ctx.config.join_copies_successor_list {
+                        list.iter().copied().skip_while(|p| p.node != successor.node).skip(1).collect()
+                    } else {
+                        SmallVec::new()
+                    };
                     self.set_successors(Some(successor), &rest, ctx.config.successor_list);
                     self.sync_watches(ctx);
                     debug_assert_eq!(self.successor_peer(), successor, "{:?}: joined without its successor", self.me);

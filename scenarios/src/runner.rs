@@ -225,11 +225,11 @@ pub fn run<F: Family>(
 ) -> RunResult {
     #[allow(clippy::disallowed_methods)] // perf.csv is the one output that reads the clock
     let wall_start = std::time::Instant::now();
-    let rss_before = resident_kb();
+    let rss_before = sim_core::memory::resident_kb();
     let mut family = F::new(scenario);
     let mut world = World::<F::Node>::build(scenario, protocol_config, trace);
     family.bootstrap(&mut world, scenario);
-    let rss_after_bootstrap = resident_kb();
+    let rss_after_bootstrap = sim_core::memory::resident_kb();
     world.schedule_events(scenario);
     let mut schedule = Schedule::new::<F>(scenario, &mut world.streams.workload);
     let mut checks = Checks::new(scenario, &mut world.sim);
@@ -323,7 +323,7 @@ impl Perf {
             wall_s,
             events,
             events_per_s: events as f64 / wall_s.max(1e-9),
-            peak_rss_mb: peak_resident_kb().unwrap_or(0) as f64 / 1024.0,
+            peak_rss_mb: sim_core::memory::peak_resident_kb().unwrap_or(0) as f64 / 1024.0,
             bytes_per_node: match rss {
                 (Some(a), Some(b)) if scenario.nodes.bootstrap == crate::config::Bootstrap::Ideal => {
                     (b.saturating_sub(a) * 1024) as f64 / nodes
@@ -707,22 +707,6 @@ pub fn initial_peers<P: Protocol>(sim: &mut Simulation<P>, nodes: &crate::config
     let base = sim.next_node_id().0;
     let peers = ids.iter().enumerate().map(|(k, &id)| Peer::new(NodeId(base + k as u32), id)).collect();
     (ids, peers)
-}
-
-/// Current resident memory in KiB (Linux), for bytes per node.
-fn resident_kb() -> Option<u64> {
-    status_field("VmRSS:")
-}
-
-/// Peak resident memory in KiB (Linux).
-fn peak_resident_kb() -> Option<u64> {
-    status_field("VmHWM:")
-}
-
-fn status_field(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 use sim_core::churn::ChurnConfig;
 use sim_core::detector::DetectorConfig;
+use sim_core::memory::resident_kb;
 use sim_core::network::{Latency, NetworkConfig};
 use sim_core::rng::Draw;
 use sim_core::{Ctx, IdSpace, Message, NodeId, Peer, Protocol, RingId, SimConfig, SimTime, Simulation};
@@ -57,17 +58,6 @@ impl Protocol for Phold {
     fn on_request(&mut self, _ctx: &mut Ctx<'_, Self>, _request: ()) {}
 }
 
-/// A field of /proc/self/status in kB (0 where there is no /proc).
-fn status_kb(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kb| kb.parse().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let sizes: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1_000, 10_000, 100_000, 1_000_000] } else { sizes };
@@ -81,11 +71,11 @@ fn main() {
             detector: DetectorConfig::default(),
             churn: ChurnConfig::default(),
         };
-        let rss_before = status_kb("VmRSS:");
+        let rss_before = resident_kb().unwrap_or(0);
         let mut sim = Simulation::<Phold>::new(config, nodes);
         let ids: Vec<RingId> = (0..nodes).map(|i| RingId(u64::from(i) << 32)).collect();
         sim.spawn_all_with(&ids, 0, |_, _, _| Phold);
-        let rss_idle = status_kb("VmRSS:");
+        let rss_idle = resident_kb().unwrap_or(0);
         // One message per node every 5.5 ms on average: about 10^7 events.
         let simulated_s = 1e7 / (f64::from(nodes) * 182.0);
         #[allow(clippy::disallowed_methods)] // a benchmark reads the clock, outside the run

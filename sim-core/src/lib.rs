@@ -9,6 +9,7 @@ pub mod churn;
 pub mod detector;
 pub mod explore;
 pub mod id;
+pub mod memory;
 pub mod network;
 pub mod protocol;
 pub mod queue;

@@ -24,13 +24,15 @@ impl BenchScenario {
         }
     }
 
-    /// Overrides that scale the scenario to `nodes`.
-    fn settings(self, nodes: u32, duration_s: f64) -> Vec<String> {
-        let mut settings = vec![format!("nodes.initial={nodes}"), format!("duration_s={duration_s}")];
+    /// Overrides that scale the scenario to `nodes`: for `bench-chord-churn`,
+    /// its churn rates in proportion (its file says 1 % of its own size).
+    fn settings(self, scenario: &crate::config::Scenario, nodes: u32, duration_s: Option<f64>) -> Vec<String> {
+        let mut settings = vec![format!("nodes.initial={nodes}")];
+        settings.extend(duration_s.map(|d| format!("duration_s={d}")));
         if self == BenchScenario::ChordChurn {
-            let per_s = f64::from(nodes) / 100.0;
-            settings.push(format!("churn.joins_per_s={per_s}"));
-            settings.push(format!("churn.crashes_per_s={per_s}"));
+            let scale = f64::from(nodes) / f64::from(scenario.nodes.initial);
+            settings.push(format!("churn.joins_per_s={}", scenario.churn.joins_per_s * scale));
+            settings.push(format!("churn.crashes_per_s={}", scenario.churn.crashes_per_s * scale));
         }
         settings
     }
@@ -41,7 +43,7 @@ pub(super) struct BenchArgs {
     /// Network sizes to measure.
     #[arg(long, value_delimiter = ',', default_values_t = [10_000u32, 100_000])]
     nodes: Vec<u32>,
-    /// Simulated seconds per run [default: the scenario's, 100 s for bench-chord-churn, 60 s for bench-chord].
+    /// Simulated seconds per run [default: the scenario's: 100 s for bench-chord-churn, 60 s for bench-chord].
     #[arg(long)]
     duration_s: Option<f64>,
     /// The benchmark scenario.
@@ -58,11 +60,10 @@ pub(super) fn bench_command(args: BenchArgs) -> Result<(), Failure> {
     if let Some(bad) = args.nodes.iter().find(|&&n| n == 0 || n > 10_000_000) {
         return Err(Failure::input(format!("--nodes {bad}: each size must be between 1 and 10000000")));
     }
-    let default_duration_s = if args.scenario == BenchScenario::ChordChurn { 100.0 } else { 60.0 };
-    let duration_s = args.duration_s.unwrap_or(default_duration_s);
-    if !(duration_s.is_finite() && duration_s > 0.0 && duration_s <= 1e7) {
-        return Err(Failure::input(format!("--duration-s {duration_s}: must be in (0, 10000000]")));
+    if let Some(d) = args.duration_s.filter(|d| !(d.is_finite() && *d > 0.0 && *d <= 1e7)) {
+        return Err(Failure::input(format!("--duration-s {d}: must be in (0, 10000000]")));
     }
+    let scenario = crate::api::load_scenario(args.scenario.name(), &[])?;
     let executable = std::env::current_exe().map_err(|e| Failure::other(e.into()))?;
     let base = match &args.out {
         Some(dir) => dir.clone(),
@@ -77,7 +78,7 @@ pub(super) fn bench_command(args: BenchArgs) -> Result<(), Failure> {
         let out = base.join(format!("{}-{nodes}", args.scenario.name()));
         let mut command = std::process::Command::new(&executable);
         command.args(["run", args.scenario.name(), "--quiet", "--out"]).arg(&out);
-        for setting in args.scenario.settings(nodes, duration_s) {
+        for setting in args.scenario.settings(&scenario, nodes, args.duration_s) {
             command.args(["--set", &setting]);
         }
         let status = command.status().map_err(|e| Failure::other(e.into()))?;
@@ -86,15 +87,15 @@ pub(super) fn bench_command(args: BenchArgs) -> Result<(), Failure> {
         }
         let perf = crate::output::read_csv(&out.join("perf.csv")).map_err(Failure::other)?;
         let summary = crate::output::read_csv(&out.join("summary.csv")).map_err(Failure::other)?;
-        let get = |c: &str| perf.get(c).or_else(|| summary.get(c)).unwrap_or("?").to_string();
-        let messages_per_s = match (summary.get("messages"), perf.get("wall_s")) {
-            (Some(messages), Some(wall)) => match (messages.parse::<f64>(), wall.parse::<f64>()) {
-                (Ok(m), Ok(w)) if w > 0.0 => format!("{:.0}", m / w),
-                _ => "?".to_string(),
-            },
+        let cell = |c: &str| perf.get(c).or_else(|| summary.get(c));
+        let get = |c: &str| cell(c).unwrap_or("?").to_string();
+        let number = |c: &str| cell(c).and_then(|v| v.parse::<f64>().ok());
+        let messages_per_s = match (number("messages"), number("wall_s")) {
+            (Some(messages), Some(wall)) if wall > 0.0 => format!("{:.0}", messages / wall),
             _ => "?".to_string(),
         };
         let columns = [
+            get("duration_s"),
             get("messages"),
             get("events"),
             get("lookups"),
@@ -107,7 +108,7 @@ pub(super) fn bench_command(args: BenchArgs) -> Result<(), Failure> {
             get("slot_bytes"),
             get("event_bytes"),
         ];
-        println!("| {nodes} | {duration_s} | {} |", columns.join(" | "));
+        println!("| {nodes} | {} |", columns.join(" | "));
     }
     if args.out.is_none() {
         let _ = std::fs::remove_dir_all(&base);

@@ -165,18 +165,15 @@ impl Measures {
             }
             let wrong = outcome.result.is_some_and(|r| oracle::true_successor(sim, outcome.key) != Some(r.node));
             totals.unsuccessful += u64::from(outcome.result.is_none() || outcome.timeouts > 0 || wrong);
-            match outcome.result {
-                None => totals.failed += 1,
-                Some(result) => {
-                    totals.answered += 1;
-                    totals.hops += outcome.hops as u64;
-                    totals.latency_us += outcome.latency.0;
-                    *self.hops_histogram.entry(outcome.hops).or_default() += 1;
-                    if oracle::true_successor(sim, outcome.key) != Some(result.node) {
-                        totals.wrong += 1;
-                        totals.wrong_node += u64::from(!lost);
-                    }
-                }
+            if outcome.result.is_none() {
+                totals.failed += 1;
+            } else {
+                totals.answered += 1;
+                totals.hops += outcome.hops as u64;
+                totals.latency_us += outcome.latency.0;
+                *self.hops_histogram.entry(outcome.hops).or_default() += 1;
+                totals.wrong += u64::from(wrong);
+                totals.wrong_node += u64::from(wrong && !lost);
             }
             let pair = outcome.tag / 2;
             if let Some(pending) = self.pairs.get_mut(&pair) {
